@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+//
+// rprocd: host-side remoteproc manager for Linux AMP boards.
+// Module map and dependency rules: docs/ARCHITECTURE.md.
+import PackageDescription
+
+let package = Package(
+    name: "rprocd",
+    products: [
+        .executable(name: "rprocd", targets: ["rprocd"]),
+        .executable(name: "rprocctl", targets: ["rprocctl"]),
+        .executable(name: "rproc-sim", targets: ["rproc-sim"]),
+        .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // MARK: Pure modules: standard library only (no Foundation, no C, no I/O).
+        .target(name: "SystemdIni"),
+        .target(name: "RprocJSON"),
+        .target(name: "RprocFirmware"),
+        .target(name: "RprocModel", dependencies: ["SystemdIni"]),
+        .target(name: "KernelSim", dependencies: ["RprocFirmware"]),
+
+        // MARK: C interop: system libraries and one thin shim target.
+        .systemLibrary(
+            name: "CSystemd", pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(
+            name: "CUdev", pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]),
+        .systemLibrary(
+            name: "CFuse3", pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]),
+        .target(name: "CRprocShims", dependencies: ["CSystemd"]),
+
+        // MARK: I/O libraries.
+        .target(
+            name: "RprocSystem",
+            dependencies: [
+                "RprocModel", "CUdev",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(name: "RprocEventLoop", dependencies: ["CSystemd", "CRprocShims"]),
+        .target(name: "RprocBus", dependencies: ["CSystemd", "CRprocShims", "RprocEventLoop"]),
+        .target(
+            name: "RprocDaemon",
+            dependencies: [
+                "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
+                "RprocJSON", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "RprocCtl",
+            dependencies: [
+                "RprocFirmware", "RprocModel", "RprocBus", "RprocJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "VirtualBoard",
+            dependencies: [
+                "KernelSim", "SystemdIni", "CFuse3", "CSystemd",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+
+        // MARK: Executables: thin mains over the libraries.
+        .executableTarget(name: "rprocd", dependencies: ["RprocDaemon"]),
+        .executableTarget(name: "rprocctl", dependencies: ["RprocCtl"]),
+        .executableTarget(
+            name: "rproc-sim",
+            dependencies: [
+                "VirtualBoard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: Tests (Swift Testing). One target per module plus end-to-end targets.
+        .target(
+            name: "RprocTestSupport",
+            dependencies: [
+                "RprocFirmware",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Tests/RprocTestSupport"),
+        .testTarget(name: "SystemdIniTests", dependencies: ["SystemdIni"]),
+        .testTarget(name: "RprocJSONTests", dependencies: ["RprocJSON"]),
+        .testTarget(name: "RprocFirmwareTests", dependencies: ["RprocFirmware", "RprocTestSupport"]),
+        .testTarget(name: "RprocModelTests", dependencies: ["RprocModel"]),
+        .testTarget(name: "KernelSimTests", dependencies: ["KernelSim", "RprocTestSupport"]),
+        .testTarget(name: "RprocSystemTests", dependencies: ["RprocSystem", "RprocTestSupport"]),
+        .testTarget(name: "RprocBusTests", dependencies: ["RprocBus", "RprocEventLoop"]),
+        .testTarget(
+            name: "VirtualBoardTests",
+            dependencies: ["VirtualBoard", "KernelSim", "RprocTestSupport"]),
+        .testTarget(
+            name: "RprocDaemonTests",
+            dependencies: ["RprocDaemon", "RprocBus", "RprocTestSupport"]),
+        .testTarget(name: "RprocCtlTests", dependencies: ["RprocCtl", "RprocTestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Module KernelSim: see docs/ARCHITECTURE.md.

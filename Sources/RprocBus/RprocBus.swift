@@ -1,0 +1,1 @@
+// Module RprocBus: see docs/ARCHITECTURE.md.

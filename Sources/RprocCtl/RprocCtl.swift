@@ -1,0 +1,1 @@
+// Module RprocCtl: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Module RprocDaemon: see docs/ARCHITECTURE.md.

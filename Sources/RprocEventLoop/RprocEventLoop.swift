@@ -1,0 +1,1 @@
+// Module RprocEventLoop: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Module RprocFirmware: see docs/ARCHITECTURE.md.

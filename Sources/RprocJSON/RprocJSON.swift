@@ -1,0 +1,1 @@
+// Module RprocJSON: see docs/ARCHITECTURE.md.

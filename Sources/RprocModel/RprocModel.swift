@@ -1,0 +1,1 @@
+// Module RprocModel: see docs/ARCHITECTURE.md.

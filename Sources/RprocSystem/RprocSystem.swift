@@ -1,0 +1,1 @@
+// Module RprocSystem: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Module SystemdIni: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// Module VirtualBoard: see docs/ARCHITECTURE.md.
