@@ -263,6 +263,20 @@ public enum Values {
         return v
     }
 
+    /// A file mode in octal, as systemd's `parse_mode` reads `SocketMode=`: `660`, `0660`, at most `07777`.
+    ///
+    /// - Throws: `ValueError` (`file mode`) `.invalid` for a non-octal digit, `.outOfRange` above 07777.
+    public static func parseMode(_ text: String) throws(ValueError) -> UInt16 {
+        let s = text.trimmedWhitespace()
+        guard !s.isEmpty, s.allSatisfy({ $0.isASCII && ("0"..."7").contains($0) }) else {
+            throw ValueError(type: "file mode", value: text, reason: .invalid)
+        }
+        guard let mode = UInt64(s, radix: 8), mode <= 0o7777 else {
+            throw ValueError(type: "file mode", value: text, reason: .outOfRange)
+        }
+        return UInt16(mode)
+    }
+
     /// The whitespace-separated words of a list setting (no quoting).
     public static func parseList(_ text: String) -> [String] {
         text.split(whereSeparator: { whitespace.contains($0) }).map(String.init)
