@@ -206,6 +206,22 @@ import Testing
     }
 }
 
+@Suite struct ModeTests {
+    @Test func octal() throws {
+        #expect(try Values.parseMode("660") == 0o660)
+        #expect(try Values.parseMode("0600") == 0o600)
+        #expect(try Values.parseMode("7777") == 0o7777)
+    }
+
+    @Test func bad() {
+        #expect(throws: ValueError(type: "file mode", value: "0688", reason: .invalid)) { try Values.parseMode("0688") }
+        #expect(throws: ValueError(type: "file mode", value: "", reason: .invalid)) { try Values.parseMode("") }
+        #expect(throws: ValueError(type: "file mode", value: "17777", reason: .outOfRange)) {
+            try Values.parseMode("17777")
+        }
+    }
+}
+
 @Suite struct ListAndWindowTests {
     @Test func listsSplitOnWhitespace() {
         #expect(Values.parseList("a  b\tc ") == ["a", "b", "c"])
