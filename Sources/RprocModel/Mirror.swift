@@ -121,9 +121,10 @@ public struct ProcessorMirror: Hashable, Sendable {
         state = new
         stateChangeUSec = now
         let reason: StateChangeReason
+        var crashEvents: [MirrorEvent] = []
         if new == .crashed {
             reason = .crash
-            if crashPendingSince == nil { events += countCrash(type: nil, at: now) }
+            if crashPendingSince == nil { crashEvents = countCrash(type: nil, at: now) }
         } else if let operation, job.isActive {
             reason = .job(operation)
             if new == .offline, operation == .stop || operation == .restart || job == .stopping {
@@ -135,6 +136,8 @@ public struct ProcessorMirror: Hashable, Sendable {
             // running → offline → running without rprocd: the kernel recovered a crash polling missed.
             reason = .recovery
             events += countCrash(type: nil, at: downSince)
+        } else if new.isUp, bootNoted {
+            reason = .recovery  // the kernel log already announced this recovery's boot
         } else if new.isUp {
             reason = .externalBoot
         } else if old == .crashed, new == .offline || new == .detached {
@@ -146,13 +149,12 @@ public struct ProcessorMirror: Hashable, Sendable {
             reason = .external
         }
         events.append(.stateChanged(from: old, to: new, reason: reason))
+        events += crashEvents
         if new.isUp {
-            if reason == .recovery, !(job.isActive) { events.append(.recoveredByKernel) }
-            if new == .running, old == .offline || old == .crashed {
-                if bootNoted { bootNoted = false } else { events += countBoot() }
-            } else {
-                bootNoted = false
-            }
+            let alreadyCounted = bootNoted
+            bootNoted = false
+            if reason == .recovery, !job.isActive, !alreadyCounted { events.append(.recoveredByKernel) }
+            if new == .running, old == .offline || old == .crashed, !alreadyCounted { events += countBoot() }
             crashPendingSince = nil
             unexplainedDownSince = nil
         }
