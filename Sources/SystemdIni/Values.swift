@@ -135,14 +135,7 @@ public enum Values {
             if chars[i] == "-" { throw range }
             if chars[i] == "+" { i += 1 }
             let intStart = i
-            var whole: UInt64 = 0
-            while i < chars.count, let d = digit(chars[i]) {
-                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(d)
-                if o1 || o2 { throw range }
-                whole = a
-                i += 1
-            }
+            guard let whole = decimalDigits(chars, &i) else { throw range }
             let hasWhole = i > intStart
             var fraction: [UInt64] = []
             if i < chars.count, chars[i] == "." {
@@ -202,14 +195,7 @@ public enum Values {
             while i < chars.count, isSpace(chars[i]) { i += 1 }
             if i < chars.count, chars[i] == "-" { throw range }
             let start = i
-            var whole: UInt64 = 0
-            while i < chars.count, let d = digit(chars[i]) {
-                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(d)
-                if o1 || o2 { throw range }
-                whole = a
-                i += 1
-            }
+            guard let whole = decimalDigits(chars, &i) else { throw range }
             guard i > start else { throw invalid }
             var fraction = 0.0
             if i < chars.count, chars[i] == "." {
@@ -325,6 +311,19 @@ public enum Values {
 
     static func digit(_ c: Unicode.Scalar) -> UInt64? {
         c.value >= 48 && c.value <= 57 ? UInt64(c.value - 48) : nil
+    }
+
+    /// Reads the decimal digits at `i` (possibly none, giving 0), advancing `i`; `nil` on overflow.
+    static func decimalDigits(_ chars: [Unicode.Scalar], _ i: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        while i < chars.count, let d = digit(chars[i]) {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            value = a
+            i += 1
+        }
+        return value
     }
 
     static func matches(_ chars: [Unicode.Scalar], at i: Int, _ word: String) -> Bool {

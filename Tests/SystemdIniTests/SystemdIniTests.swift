@@ -268,6 +268,7 @@ import Testing
 
 @Suite struct DropInTests {
     let dirs = ["/etc/rprocd", "/run/rprocd", "/usr/lib/rprocd"]
+    var processorDirs: [String] { dirs.map { $0 + "/processors.d" } }
 
     @Test func higherDirectoryMasksLowerAndResultIsSortedByName() {
         let files = [
@@ -278,7 +279,7 @@ import Testing
             ConfigFile(path: "/run/rprocd/processors.d/notes.txt", text: "x"),
             ConfigFile(path: "/elsewhere/d.rproc", text: "x"),
         ]
-        let resolved = ConfigFiles.resolve(files, directories: dirs.map { $0 + "/processors.d" }, suffix: ".rproc")
+        let resolved = ConfigFiles.resolve(files, directories: processorDirs, suffix: ".rproc")
         #expect(resolved.map(\.path) == [
             "/usr/lib/rprocd/processors.d/a.rproc", "/etc/rprocd/processors.d/b.rproc",
             "/run/rprocd/processors.d/c.rproc",
@@ -290,7 +291,7 @@ import Testing
             ConfigFile(path: "/usr/lib/rprocd/processors.d/a.rproc", text: "usr-a"),
             ConfigFile(path: "/etc/rprocd/processors.d/a.rproc", contents: .masked),
         ]
-        #expect(ConfigFiles.resolve(files, directories: dirs.map { $0 + "/processors.d" }, suffix: ".rproc").isEmpty)
+        #expect(ConfigFiles.resolve(files, directories: processorDirs, suffix: ".rproc").isEmpty)
     }
 
     @Test func mainFileThenDropInsSortedAcrossDirectories() {
