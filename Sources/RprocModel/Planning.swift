@@ -213,12 +213,19 @@ public struct ProcessorFacts: Hashable, Sendable {
     public var kernelFirmware: String?
     /// Whether the driver implements `detach`; `nil` when not known (the kernel says `-EINVAL`).
     public var canDetach: Bool?
+    /// What rprocd inferred: a processor stuck after a failed recovery cannot be booted (a `start`
+    /// would only raise the hidden power refcount, contract §3.2).
+    public var condition: Condition?
 
-    public init(flavour: KernelFlavour = .unknown, readOnly: Bool = false, kernelFirmware: String? = nil, canDetach: Bool? = nil) {
+    public init(
+        flavour: KernelFlavour = .unknown, readOnly: Bool = false, kernelFirmware: String? = nil, canDetach: Bool? = nil,
+        condition: Condition? = nil
+    ) {
         self.flavour = flavour
         self.readOnly = readOnly
         self.kernelFirmware = kernelFirmware
         self.canDetach = canDetach
+        self.condition = condition
     }
 }
 
@@ -361,6 +368,9 @@ public enum Planner {
     ) -> Result<[PlanStep], TransitionRefusal> {
         if operation == .resetFailed { return .success([]) }
         if let reason = unusableReason(state) { return invalid(state, operation, reason) }
+        if facts.condition == .stuckAfterFailedRecovery, state.acceptsStart, operation.bootsProcessor {
+            return invalid(state, operation, "it is stuck after a failed recovery (the kernel still counts it as in use, so a 'start' would do nothing); rebind its driver.")
+        }
         switch operation {
         case .start:
             switch state {
@@ -383,7 +393,7 @@ public enum Planner {
             }
         case .stop:
             switch state {
-            case .offline: return .success([])
+            case .offline: return .failure(.notRunning(state: state, operation: operation))
             case .running, .attached: return .success([stopStep(from: [state])])
             case .crashed: return .success(stopCrashed(facts.flavour))
             case .detached:

@@ -31,7 +31,7 @@ let expectedWithoutFirmware: [ProcessorState: [String]] = {
     let stopCrashed = "state←stop[recovery←recover, state←stop]"
     let unusable = Array(repeating: "InvalidTransition", count: 9) + [""]
     return [
-        .offline: ["state←start", "", "state←start", "NotRunning", "InvalidTransition", "NotRunning",
+        .offline: ["state←start", "NotRunning", "state←start", "NotRunning", "InvalidTransition", "NotRunning",
                    "NotConfigured", "NotConfigured", "NotConfigured", ""],
         .running: ["", "state←stop", "state←stop, state←start", "InvalidTransition", "InvalidTransition",
                    "InvalidTransition", "NotConfigured", "NotConfigured", "NotConfigured", ""],
@@ -51,7 +51,7 @@ let expectedWithFirmware: [ProcessorState: [String]] = {
     let boot = "firmware←new.elf, state←start"
     let unusable = Array(repeating: "InvalidTransition", count: 9) + [""]
     return [
-        .offline: [boot, "", boot, "NotRunning", "InvalidTransition", "NotRunning", boot, boot, "firmware←new.elf", ""],
+        .offline: [boot, "NotRunning", boot, "NotRunning", "InvalidTransition", "NotRunning", boot, boot, "firmware←new.elf", ""],
         .running: ["InvalidTransition", "state←stop", "state←stop, \(boot)", "InvalidTransition", "InvalidTransition",
                    "InvalidTransition", "state←stop, \(boot)", "state←stop, \(boot)", "InvalidTransition", ""],
         .crashed: ["InvalidTransition", stopCrashed, "\(stopCrashed), \(boot)", "InvalidTransition", "InvalidTransition",
@@ -178,6 +178,23 @@ func checkInvariants(_ plan: Plan, from state: ProcessorState) {
         #expect(render(Planner.plan(.start, firmware: "fw.elf", state: .offline, job: .idle, facts: facts)) == "state←start")
         #expect(render(Planner.plan(.setFirmware, firmware: "fw.elf", state: .offline, job: .idle, facts: facts)) == "")
         #expect(render(Planner.plan(.start, firmware: "fw.elf", state: .running, job: .idle, facts: facts)) == "")
+    }
+
+    @Test func stuckProcessorIsNotBooted() {
+        var f = facts
+        f.condition = .stuckAfterFailedRecovery
+        for state in [ProcessorState.offline, .detached] {
+            for op in allOperations {
+                let result = Planner.plan(op, firmware: "n.elf", state: state, job: .idle, facts: f)
+                if refusedWhileFailed.contains(op) {
+                    #expect(render(result) == "InvalidTransition", "\(op) on stuck \(state)")
+                } else {
+                    #expect(render(result) == render(Planner.plan(op, firmware: "n.elf", state: state, job: .idle, facts: facts)))
+                }
+            }
+        }
+        // Once it runs again (the condition clears), it plans as usual.
+        #expect(render(Planner.plan(.stop, state: .running, job: .idle, facts: f)) == "state←stop")
     }
 
     @Test func detachNeedsTheDriver() {
