@@ -61,7 +61,8 @@ public indirect enum Recourse: Hashable, Sendable {
     case fail
     /// End the job as failed and report this condition (`Condition` property).
     case condition(Condition)
-    /// Run these steps instead of this step and the rest of the plan.
+    /// Run these steps in place of this one, then go on with the rest of the plan (a restart's
+    /// boot still follows a stop that fell back to recover-then-stop).
     case fallback([PlanStep])
 }
 

@@ -99,10 +99,14 @@ func checkInvariants(_ plan: Plan, from state: ProcessorState) {
     for (a, b) in zip(plan.steps, plan.steps.dropFirst()) {
         #expect(!Set(a.expected).isDisjoint(with: b.requires), "\(a.write) leaves \(a.expected), \(b.write) needs \(b.requires)")
     }
+    // A fallback starts where its step started and ends where the next step begins.
     func checkFallback(_ steps: [PlanStep]) {
-        for step in steps {
+        for (i, step) in steps.enumerated() {
             if case .fallback(let alt) = step.onRefusal {
                 #expect(alt.first.map { $0.requires.contains(where: step.requires.contains) } ?? false)
+                if i + 1 < steps.count, let last = alt.last {
+                    #expect(!Set(last.expected).isDisjoint(with: steps[i + 1].requires))
+                }
                 checkFallback(alt)
             }
         }
