@@ -385,10 +385,10 @@ public enum ConfigLoader {
                     ?? SourceLocation(file: config.file, line: 1)
                 warnings.append(Diagnostic(
                     location: at,
-                    message: "'\(file.name)' has no Name= or Device= in [Match], which would match every processor; add 'Name=*' to mean that, ignoring file."))
+                    message: "'\(file.name)' has no Name= or Device= in [Match] (add 'Name=*' to match every processor), ignoring."))
                 continue
             }
-            warnings += verify(&config)
+            warnings += verify(&config, merged.document)
             processors.append(config)
         }
         warnings += checkReferences(processors)
@@ -396,26 +396,31 @@ public enum ConfigLoader {
         return Configuration(daemon: daemon, processors: processors, warnings: warnings, startOrder: order)
     }
 
-    /// Cross-checks after parsing, as networkd's `network_verify` and systemd's `service_verify`.
-    static func verify(_ config: inout ProcessorConfig) -> [Diagnostic] {
+    /// Cross-checks after parsing, as networkd's `network_verify` and systemd's `service_verify`;
+    /// each warning names the assignment it concerns.
+    static func verify(_ config: inout ProcessorConfig, _ document: Document) -> [Diagnostic] {
         var warnings: [Diagnostic] = []
-        let at = SourceLocation(file: config.file, line: 1)
+        func warn(_ section: String, _ key: String, _ message: String) {
+            let at = document.last(section, key)?.location ?? SourceLocation(file: config.file, line: 1)
+            warnings.append(Diagnostic(location: at, message: message))
+        }
         var restart = config.recovery.restart
         if restart.restartMaxDelaySec < restart.restartSec {
-            warnings.append(Diagnostic(location: at, message: "RestartMaxDelaySec= is smaller than RestartSec=, using RestartSec=\(restart.restartMaxDelaySec) instead, ignoring."))
+            warn("Recovery", "RestartMaxDelaySec",
+                 "RestartMaxDelaySec=\(restart.restartMaxDelaySec) is smaller than RestartSec=\(restart.restartSec), using it for RestartSec= too, ignoring.")
             restart.restartSec = restart.restartMaxDelaySec
         }
         if restart.restartSteps > 0, restart.restartMaxDelaySec.isInfinite {
-            warnings.append(Diagnostic(location: at, message: "RestartSteps= is set but RestartMaxDelaySec= is not, ignoring RestartSteps=."))
+            warn("Recovery", "RestartSteps", "RestartSteps= needs RestartMaxDelaySec=, ignoring.")
             restart.restartSteps = 0
         }
         config.recovery.restart = restart
         if let fallback = config.firmware.fallbackFile, fallback == config.firmware.file {
-            warnings.append(Diagnostic(location: at, message: "FallbackFirmware= is the same as File=, ignoring FallbackFirmware=."))
+            warn("Firmware", "FallbackFirmware", "FallbackFirmware= is the same as File=, ignoring.")
             config.firmware.fallbackFile = nil
         }
         if config.boot.readyTimeout != nil, config.boot.readyOn.isEmpty {
-            warnings.append(Diagnostic(location: at, message: "ReadyTimeoutSec= has no effect without ReadyOn=, ignoring."))
+            warn("Boot", "ReadyTimeoutSec", "ReadyTimeoutSec= has no effect without ReadyOn=, ignoring.")
         }
         return warnings
     }

@@ -47,8 +47,22 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.microseconds < b.microseconds }
 
-    /// `infinity`, or the microseconds with `us` (`1500000us`).
-    public var description: String { isInfinite ? "infinity" : "\(microseconds)us" }
+    /// `infinity`, `0`, or whole units from days down to µs, as `parseTimeSpan` reads them back:
+    /// `1min 30s`, `1s 500ms`, `100ms`, `2d 3h`, `7us`.
+    public var description: String {
+        if isInfinite { return "infinity" }
+        if microseconds == 0 { return "0" }
+        let units: [(String, UInt64)] = [
+            ("d", 86_400_000_000), ("h", 3_600_000_000), ("min", 60_000_000), ("s", 1_000_000), ("ms", 1_000), ("us", 1),
+        ]
+        var rest = microseconds
+        var parts: [String] = []
+        for (suffix, usec) in units where rest >= usec {
+            parts.append("\(rest / usec)\(suffix)")
+            rest %= usec
+        }
+        return parts.joined(separator: " ")
+    }
 }
 
 /// A memory region of the remote processor as it sees it: device address and length (`DA:LEN`).

@@ -79,7 +79,7 @@ func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load
         #expect(c.daemon.socketMode == 0o660)
         #expect(c.daemon.socketPath == "/run/rprocd/control")
         #expect(c.warnings.map(\.description) == [
-            "/etc/rprocd/rprocd.conf:11: Missing '=' in 'this is not an assignment', ignoring line.",
+            "/etc/rprocd/rprocd.conf:11: Missing '=' in 'this is not an assignment', ignoring.",
             "/etc/rprocd/rprocd.conf:9: Unknown section 'Other', ignoring.",
             "/etc/rprocd/rprocd.conf:3: Failed to parse PollIntervalSec= value 'soon': Invalid time span 'soon', ignoring.",
             "/etc/rprocd/rprocd.conf:4: Failed to parse SystemBus= value 'maybe': Invalid boolean 'maybe', ignoring.",
@@ -88,7 +88,7 @@ func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load
             "/etc/rprocd/rprocd.conf:7: Failed to parse PollIntervalSec= value '0': Time span '0' is out of range, ignoring.",
             "/etc/rprocd/rprocd.conf:8: Unknown key 'Colour' in section [Daemon], ignoring.",
         ])
-        #expect(c.warnings.allSatisfy { $0.message.hasSuffix("ignoring.") || $0.message.hasSuffix("ignoring line.") })
+        #expect(c.warnings.allSatisfy { $0.message.hasSuffix(", ignoring.") })
     }
 
     @Test func keyTableHasOneRowPerKey() {
@@ -243,9 +243,9 @@ func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load
         ])
         #expect(c.processors.map(\.id) == ["d"])
         #expect(c.warnings.map(\.description) == [
-            "/etc/rprocd/processors.d/a.rproc:1: 'a.rproc' has no Name= or Device= in [Match], which would match every processor; add 'Name=*' to mean that, ignoring file.",
-            "/etc/rprocd/processors.d/b.rproc:1: 'b.rproc' has no Name= or Device= in [Match], which would match every processor; add 'Name=*' to mean that, ignoring file.",
-            "/etc/rprocd/processors.d/c.rproc:1: 'c.rproc' has no Name= or Device= in [Match], which would match every processor; add 'Name=*' to mean that, ignoring file.",
+            "/etc/rprocd/processors.d/a.rproc:1: 'a.rproc' has no Name= or Device= in [Match] (add 'Name=*' to match every processor), ignoring.",
+            "/etc/rprocd/processors.d/b.rproc:1: 'b.rproc' has no Name= or Device= in [Match] (add 'Name=*' to match every processor), ignoring.",
+            "/etc/rprocd/processors.d/c.rproc:1: 'c.rproc' has no Name= or Device= in [Match] (add 'Name=*' to match every processor), ignoring.",
         ])
         #expect(c.processor(name: "anything", device: "remoteproc9")?.id == "d")
     }
@@ -303,8 +303,12 @@ func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load
         #expect(m4.firmware.fallbackFile == nil)
         let n = try #require(c.processors.first { $0.id == "n" })
         #expect(n.recovery.restart.restartSteps == 0)
-        #expect(c.warnings.count == 4)
-        #expect(c.warnings.allSatisfy { $0.message.contains("ignoring") })
+        #expect(c.warnings.map(\.description) == [
+            "/etc/rprocd/processors.d/m4.rproc:10: RestartMaxDelaySec=5s is smaller than RestartSec=10s, using it for RestartSec= too, ignoring.",
+            "/etc/rprocd/processors.d/m4.rproc:5: FallbackFirmware= is the same as File=, ignoring.",
+            "/etc/rprocd/processors.d/m4.rproc:7: ReadyTimeoutSec= has no effect without ReadyOn=, ignoring.",
+            "/etc/rprocd/processors.d/n.rproc:4: RestartSteps= needs RestartMaxDelaySec=, ignoring.",
+        ])
     }
 
     @Test func firstMatchInFileNameOrderWins() throws {
