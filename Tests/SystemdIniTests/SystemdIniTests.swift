@@ -361,3 +361,49 @@ import Testing
         #expect(Paths.precedes("B", "a"))
     }
 }
+
+/// Deterministic pseudo-random text (an LCG), so a failure reproduces.
+struct TextGenerator {
+    var seed: UInt64
+    var alphabet = Array("[]=#;\\ \t\n\r.:-+0123456789xXkKMGsmhdwuµyinfty abc\u{0}é")
+
+    mutating func next(_ length: Int) -> String {
+        var out = ""
+        for _ in 0..<length {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            out.append(alphabet[Int(seed >> 33) % alphabet.count])
+        }
+        return out
+    }
+}
+
+@Suite struct RobustnessTests {
+    /// Arbitrary input never traps; every parser either returns a value or throws `ValueError`.
+    @Test func arbitraryInputNeverTraps() {
+        var gen = TextGenerator(seed: 0x5eed)
+        for round in 0..<3_000 {
+            let text = gen.next(round % 64)
+            let doc = Document.parse(text, file: "fuzz")
+            #expect(doc.assignments.allSatisfy { $0.location.line >= 1 })
+            _ = try? Values.parseTimeSpan(text)
+            _ = try? Values.parseSize(text)
+            _ = try? Values.parseInteger(text, as: Int64.self)
+            _ = try? Values.parseMemoryWindow(text)
+            _ = try? Values.parseMode(text)
+            _ = try? Values.parseBoolean(text)
+        }
+    }
+
+    /// A value that parses prints as text that parses to the same value.
+    @Test func parsedTimeSpansReadBack() {
+        var gen = TextGenerator(seed: 42, alphabet: Array("0123456789 .smhdwu"))
+        var parsed = 0
+        for _ in 0..<5_000 {
+            let text = gen.next(6)
+            guard let span = try? Values.parseTimeSpan(text) else { continue }
+            parsed += 1
+            #expect((try? Values.parseTimeSpan(span.description)) == span, "'\(text)' → \(span)")
+        }
+        #expect(parsed > 1_000)
+    }
+}
