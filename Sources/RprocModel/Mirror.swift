@@ -162,15 +162,16 @@ public struct ProcessorMirror: Hashable, Sendable {
     }
 
     /// The kernel log's "crash detected in %s: type %s" (contract §3.1). Counted once per crash:
-    /// ignored while the processor is `offline` (the kernel ignores it too) and while a crash is
-    /// already outstanding (the kernel handles only the first).
+    /// ignored while the processor is `offline` or already `crashed` (the kernel ignores those
+    /// reports too: "handle only the first crash"), and while a crash is outstanding, whose type
+    /// it then fills in.
     public mutating func noteCrash(type: CrashType, at now: UInt64) -> [MirrorEvent] {
         if crashPendingSince != nil {
             guard lastCrashType != type else { return [] }
             lastCrashType = type
             return [.crashTypeLearned(type)]
         }
-        guard state != .offline else { return [] }
+        guard state != .offline, state != .crashed else { return [] }
         return countCrash(type: type, at: now)
     }
 

@@ -201,10 +201,14 @@ import Testing
         #expect(m.check(now: 1_000_000, recoveryGrace: 10) == [])
     }
 
-    @Test func kernelLogCrashWhileOfflineIsIgnored() {
-        var m = ProcessorMirror(state: .offline, at: 0)
-        #expect(m.noteCrash(type: .fatalError, at: 5) == [])
-        #expect(m.crashCount == 0)
+    @Test func kernelLogCrashWhileOfflineOrAlreadyCrashedIsIgnored() {
+        for state in [ProcessorState.offline, .crashed] {
+            var m = ProcessorMirror(state: state, at: 0)
+            #expect(m.noteCrash(type: .fatalError, at: 5) == [])
+            #expect(m.crashCount == 0)
+        }
+        var detached = ProcessorMirror(state: .detached, at: 0)
+        #expect(detached.noteCrash(type: .watchdog, at: 5) == [.crashed(type: .watchdog, count: 1)])
     }
 
     @Test func fastRecoverySeenOnlyInTheKernelLog() {
