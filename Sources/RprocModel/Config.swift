@@ -350,8 +350,10 @@ public struct Configuration: Hashable, Sendable {
     }
 }
 
-public enum ConfigLoader {
+extension Configuration {
+    /// Where `rprocd.conf` and its drop-ins are searched, highest priority first.
     public static let daemonDirectories = ["/etc/rprocd", "/run/rprocd", "/usr/lib/rprocd"]
+    /// Where `*.rproc` files and their drop-ins are searched, highest priority first.
     public static let processorDirectories = daemonDirectories.map { $0 + "/processors.d" }
 
     /// Parses the configuration from files the caller read.
@@ -363,7 +365,7 @@ public enum ConfigLoader {
     ///   - processorDirectories: where `*.rproc` files are searched, highest priority first.
     /// - Returns: the configuration; bad lines and values are warnings in it.
     /// - Throws: `ConfigError.orderingCycle` when `After=`/`Requires=` form a cycle.
-    public static func load(
+    public static func parse(
         files: [ConfigFile], daemonDirectories: [String] = daemonDirectories,
         processorDirectories: [String] = processorDirectories
     ) throws(ConfigError) -> Configuration {
@@ -392,7 +394,7 @@ public enum ConfigLoader {
             processors.append(config)
         }
         warnings += checkReferences(processors)
-        let order = try startOrder(processors, warnings: warnings)
+        let order = try orderStarts(processors, warnings: warnings)
         return Configuration(daemon: daemon, processors: processors, warnings: warnings, startOrder: order)
     }
 
@@ -438,7 +440,7 @@ public enum ConfigLoader {
     }
 
     /// Topological order over `After=` and `Requires=` (both order), ties in file-name order.
-    static func startOrder(_ processors: [ProcessorConfig], warnings: [Diagnostic]) throws(ConfigError) -> [String] {
+    static func orderStarts(_ processors: [ProcessorConfig], warnings: [Diagnostic]) throws(ConfigError) -> [String] {
         let ids = processors.map(\.id)
         let known = Set(ids)
         var before: [String: [String]] = [:]  // id → ids that must start before it

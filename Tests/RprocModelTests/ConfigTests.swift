@@ -3,7 +3,7 @@ import Testing
 
 func file(_ path: String, _ text: String) -> ConfigFile { ConfigFile(path: path, text: text) }
 
-func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load(files: files) }
+func load(_ files: [ConfigFile]) throws -> Configuration { try Configuration.parse(files: files) }
 
 @Suite struct DaemonConfigTests {
     @Test func defaults() throws {
@@ -353,7 +353,7 @@ func load(_ files: [ConfigFile]) throws -> Configuration { try ConfigLoader.load
     @Test func cycleIsRefusedNamingIt() {
         #expect(throws: ConfigError.self) { try load(self.procs([("a", "After=b"), ("b", "Requires=c"), ("c", "After=a")])) }
         do throws(ConfigError) {
-            _ = try ConfigLoader.load(files: procs([("a", "After=b"), ("b", "Requires=c"), ("c", "After=a"), ("d", "")]))
+            _ = try Configuration.parse(files: procs([("a", "After=b"), ("b", "Requires=c"), ("c", "After=a"), ("d", "")]))
             Issue.record("the cycle was not refused")
         } catch {
             guard case .orderingCycle(let cycle, _) = error else { return }
