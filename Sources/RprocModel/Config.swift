@@ -4,7 +4,9 @@
 
 /// One row of a key table.
 public struct ConfigKey<Target>: Sendable {
+    /// The section, without brackets.
     public let section: String
+    /// The key.
     public let key: String
     /// Parses the value into the target; an empty value resets lists (and optionals) to unset.
     let apply: @Sendable (inout Target, String) throws(ValueError) -> Void
@@ -120,8 +122,10 @@ public struct MatchSection: Hashable, Sendable {
         self.devices = devices
     }
 
+    /// Neither `Name=` nor `Device=` is set: the file is ignored.
     public var isEmpty: Bool { names.isEmpty && devices.isEmpty }
 
+    /// Whether a processor with this kernel `name` and device name matches.
     public func matches(name: String, device: String) -> Bool {
         guard !isEmpty else { return false }
         return (names.isEmpty || Glob.matchesAny(names, name)) && (devices.isEmpty || Glob.matchesAny(devices, device))
@@ -160,7 +164,9 @@ public struct BootSection: Hashable, Sendable {
 
 /// `[Recovery]`.
 public struct RecoverySection: Hashable, Sendable {
+    /// `Owner=`.
     public var owner: RecoveryOwner = .rprocd
+    /// `Restart=` … `FailureAction=`.
     public var restart = RestartSettings()
     /// Overrides `[Daemon] PollIntervalSec=` for this processor.
     public var pollInterval: TimeSpan?
@@ -322,6 +328,7 @@ public enum ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// The whole configuration.
 public struct Configuration: Hashable, Sendable {
+    /// `[Daemon]` of `rprocd.conf`.
     public var daemon: DaemonConfig
     /// Processor files in name order (the order matching tries them).
     public var processors: [ProcessorConfig]

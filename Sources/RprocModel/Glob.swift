@@ -1,5 +1,6 @@
 // Shell glob patterns for `[Match]`, as fnmatch(3) without flags (what networkd's `Name=` uses).
 
+/// fnmatch(3)-style patterns, for `[Match] Name=`/`Device=`.
 public enum Glob {
     /// Whether `string` matches `pattern`: `*` any run, `?` one character, `[abc]`, `[a-z]`,
     /// `[!x]`/`[^x]` a set; `\` escapes the next character. An unclosed `[` matches itself.

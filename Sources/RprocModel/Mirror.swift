@@ -62,19 +62,27 @@ public enum WriteOutcome: Hashable, Sendable {
 
 /// The model of one processor: kernel state, rprocd's job, counters, last crash, condition.
 public struct ProcessorMirror: Hashable, Sendable {
+    /// The kernel state last seen.
     public private(set) var state: ProcessorState
+    /// rprocd's job (D-Bus `Job`).
     public private(set) var job: Job = .idle
     /// The operation behind `job`, while one is in flight.
     public private(set) var operation: Operation?
+    /// Boots seen, by rprocd or not (D-Bus `BootCount`).
     public private(set) var bootCount: UInt32 = 0
+    /// Crashes seen (D-Bus `CrashCount`).
     public private(set) var crashCount: UInt32 = 0
     /// Restarts by the restart policy since the last user start or `reset-failed`.
     public private(set) var restartCount: UInt32 = 0
     /// µs; 0 when never.
     public private(set) var lastCrashUSec: UInt64 = 0
+    /// The type of the last crash, when the kernel log named it.
     public private(set) var lastCrashType: CrashType?
+    /// The last failure, one sentence (D-Bus `LastError`).
     public private(set) var lastError: String?
+    /// What rprocd inferred (D-Bus `Condition`); `nil`: nothing wrong.
     public private(set) var condition: Condition?
+    /// How the last job or run ended (D-Bus `Result`).
     public private(set) var result: ProcessorResult = .success
     /// µs of the last state change rprocd saw (or of adoption).
     public private(set) var stateChangeUSec: UInt64

@@ -68,7 +68,9 @@ public indirect enum Recourse: Hashable, Sendable {
 
 /// A re-read state that has a specific meaning after a step.
 public struct StateRecourse: Hashable, Sendable {
+    /// The re-read state.
     public var state: ProcessorState
+    /// What it means.
     public var recourse: Recourse
 
     public init(_ state: ProcessorState, _ recourse: Recourse) {
@@ -81,6 +83,7 @@ public struct StateRecourse: Hashable, Sendable {
 public struct PlanStep: Hashable, Sendable {
     /// The job shown while the write is in flight (`idle` for quick attribute writes).
     public var job: Job
+    /// The attribute and value.
     public var write: KernelWrite
     /// The states the processor must be in just before the write. The executor reads `state`
     /// first and does not write if it is elsewhere (the step then fails with `Recourse.fail`).
@@ -115,7 +118,9 @@ public struct PlanStep: Hashable, Sendable {
 /// The writes an operation needs. An empty plan means there is nothing to do (the processor is
 /// already where the operation would take it): the job succeeds at once.
 public struct Plan: Hashable, Sendable {
+    /// The operation planned.
     public var operation: Operation
+    /// The writes, in order; fallbacks hang off the steps they replace.
     public var steps: [PlanStep]
 
     public init(operation: Operation, steps: [PlanStep]) {
@@ -123,6 +128,7 @@ public struct Plan: Hashable, Sendable {
         self.steps = steps
     }
 
+    /// Nothing to write: the processor is already where the operation leads.
     public var isEmpty: Bool { steps.isEmpty }
 
     /// Every write the plan may make, fallbacks included, in order.
@@ -156,6 +162,7 @@ public enum TransitionRefusal: Error, Hashable, Sendable, CustomStringConvertibl
     /// The driver made the attributes read-only (mode 0444, `sysfs_read_only`).
     case readOnly(state: ProcessorState, operation: Operation)
 
+    /// The state the refusal was made in.
     public var state: ProcessorState {
         switch self {
         case .invalidTransition(let s, _, _), .notRunning(let s, _), .busy(let s, _, _, _), .failed(let s, _),
@@ -164,6 +171,7 @@ public enum TransitionRefusal: Error, Hashable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// The operation refused.
     public var operation: Operation {
         switch self {
         case .invalidTransition(_, let o, _), .notRunning(_, let o), .busy(_, let o, _, _), .failed(_, let o),
@@ -206,6 +214,7 @@ public enum TransitionRefusal: Error, Hashable, Sendable, CustomStringConvertibl
 
 /// What planning needs to know about a processor besides its state and job.
 public struct ProcessorFacts: Hashable, Sendable {
+    /// The kernel flavour, if known.
     public var flavour: KernelFlavour
     /// `state`/`firmware`/`recovery`/`coredump` are mode 0444 (`sysfs_read_only`, contract §1.3).
     public var readOnly: Bool

@@ -15,6 +15,7 @@ public struct ValueError: Error, Hashable, Sendable, CustomStringConvertible {
     public var type: String
     /// The text as given.
     public var value: String
+    /// Why it failed.
     public var reason: Reason
 
     public init(type: String, value: String, reason: Reason) {
@@ -34,15 +35,18 @@ public struct ValueError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// A duration in microseconds, as systemd's `usec_t`; `infinity` is `UInt64.max` (`USEC_INFINITY`).
 public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The span in µs; `UInt64.max` is infinity.
     public var microseconds: UInt64
 
     public init(microseconds: UInt64) { self.microseconds = microseconds }
 
+    /// `infinity` (`USEC_INFINITY`).
     public static let infinity = TimeSpan(microseconds: .max)
     public static let zero = TimeSpan(microseconds: 0)
     public static func seconds(_ s: UInt64) -> TimeSpan { TimeSpan(microseconds: s * 1_000_000) }
     public static func milliseconds(_ ms: UInt64) -> TimeSpan { TimeSpan(microseconds: ms * 1_000) }
 
+    /// Whether this is `infinity`.
     public var isInfinite: Bool { microseconds == .max }
 
     public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.microseconds < b.microseconds }
@@ -69,6 +73,7 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
 public struct MemoryWindow: Hashable, Sendable, CustomStringConvertible {
     /// The device address (what the remote sees; ELF `p_paddr`).
     public var deviceAddress: UInt64
+    /// The size in bytes (never 0).
     public var length: UInt64
 
     public init(deviceAddress: UInt64, length: UInt64) {
