@@ -240,3 +240,19 @@ enum MathFunctions {
         return exp(y * log(x))
     }
 }
+
+extension RestartDecision {
+    /// The operation (and firmware argument) that carries the decision out on a processor now in
+    /// `state`, for `Planner.plan(_:firmware:…)` with `byPolicy`: a crashed processor is recovered
+    /// through the kernel's `recovery` (same firmware: stop, dump, reload, start), a down one is
+    /// started; the fallback needs a firmware switch, so a restart (stop first; on CLASSIC kernels
+    /// that means recover, then stop). `fail` yields the `FailureAction=`'s operation, if any.
+    public func operation(in state: ProcessorState) -> (operation: Operation, firmware: String?)? {
+        switch self {
+        case .none: return nil
+        case .restart: return state == .crashed ? (.recover, nil) : (.start, nil)
+        case .fallback(let firmware, _): return (.restart, firmware)
+        case .fail(let action): return action == .stop && state != .offline ? (.stop, nil) : nil
+        }
+    }
+}

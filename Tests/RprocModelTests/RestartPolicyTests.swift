@@ -166,4 +166,21 @@ import Testing
         history.reset()
         #expect(history == RestartHistory())
     }
+
+    @Test func decisionsBecomeOperations() {
+        let restart = RestartDecision.restart(at: 1, delay: .zero, attempt: 1)
+        #expect(restart.operation(in: .crashed)! == (.recover, nil))
+        #expect(restart.operation(in: .offline)! == (.start, nil))
+        #expect(RestartDecision.fallback(firmware: "safe.elf", at: 1).operation(in: .crashed)! == (.restart, "safe.elf"))
+        #expect(RestartDecision.fail(action: .stop).operation(in: .crashed)! == (.stop, nil))
+        #expect(RestartDecision.fail(action: .stop).operation(in: .offline) == nil)
+        #expect(RestartDecision.fail(action: .leave).operation(in: .crashed) == nil)
+        #expect(RestartDecision.none.operation(in: .crashed) == nil)
+        // Each operation plans from that state (the policy never asks for an impossible one).
+        for (decision, state) in [(restart, ProcessorState.crashed), (restart, .offline), (.fallback(firmware: "s", at: 0), .crashed)] {
+            let (op, fw) = decision.operation(in: state)!
+            let planned = Planner.plan(op, firmware: fw, state: state, job: .idle, facts: ProcessorFacts(kernelFirmware: "fw"))
+            #expect((try? planned.get()) != nil, "\(op) from \(state)")
+        }
+    }
 }
