@@ -55,6 +55,10 @@ public struct MemoryResource: Hashable, Sendable {
     public var reserved: UInt32
     /// `name[32]`, up to the first NUL.
     public var name: String
+    /// Makes an entry.
+    public init(da: UInt32, pa: UInt32, length: UInt32, flags: UInt32, reserved: UInt32, name: String) {
+        (self.da, self.pa, self.length, self.flags, self.reserved, self.name) = (da, pa, length, flags, reserved, name)
+    }
 }
 
 /// A trace entry (`struct fw_rsc_trace`, 44 bytes after the type word).
@@ -69,6 +73,10 @@ public struct TraceResource: Hashable, Sendable {
     public var reserved: UInt32
     /// `name[32]`, up to the first NUL.
     public var name: String
+    /// Makes an entry.
+    public init(da: UInt32, length: UInt32, reserved: UInt32, name: String) {
+        (self.da, self.length, self.reserved, self.name) = (da, length, reserved, name)
+    }
 }
 
 /// One vring of a vdev entry (`struct fw_rsc_vdev_vring`, 20 bytes).
@@ -85,6 +93,10 @@ public struct Vring: Hashable, Sendable {
     public var notifyID: UInt32
     /// `pa`.
     public var pa: UInt32
+    /// Makes a vring.
+    public init(da: UInt32, align: UInt32, count: UInt32, notifyID: UInt32, pa: UInt32) {
+        (self.da, self.align, self.count, self.notifyID, self.pa) = (da, align, count, notifyID, pa)
+    }
 }
 
 /// A virtio device entry (`struct fw_rsc_vdev`: 24 bytes, then vrings, then config space).
