@@ -134,7 +134,14 @@ public enum FirmwareCheck {
         var order: [Key] = []
         var refused: [Key: [KernelProfile]] = [:]
         var skipped: [(Int, ResourceType, KernelLogLine)] = []
-        for profile in options.kernels {
+        // Profiles of one flavour check firmware identically (contract §8.1): evaluate each flavour once.
+        var byFlavour: [(KernelProfile, [KernelProfile])] = []
+        for p in options.kernels {
+            if let i = byFlavour.firstIndex(where: { $0.0.flavour == p.flavour }) { byFlavour[i].1.append(p) } else {
+                byFlavour.append((p, [p]))
+            }
+        }
+        for (profile, members) in byFlavour {
             let loader = KernelLoader(profile: profile, hostByteOrder: options.hostByteOrder)
             var failures = loader.sanityFailures(parsed, buffer: buffer)
             if failures.isEmpty, case .success(let image) = parsed {
@@ -157,7 +164,7 @@ public enum FirmwareCheck {
                 let key = Key(code: f.code, offset: f.offset, index: f.index, log: f.log, detail: f.detail,
                               value: f.returnValue)
                 if refused[key] == nil { order.append(key) }
-                refused[key, default: []].append(profile)
+                refused[key, default: []].append(contentsOf: members)
             }
         }
         var findings = order.map { k in
