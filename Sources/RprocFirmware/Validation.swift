@@ -43,6 +43,19 @@ public struct Finding: Hashable, Sendable, CustomStringConvertible {
 
     /// `error rsc.missing: …`.
     public var description: String { "\(severity) \(code): \(message)" }
+
+    /// Makes a finding (for tests and tools that render findings).
+    public init(code: String, severity: Severity, message: String, offset: UInt64? = nil, index: Int? = nil,
+                errno: KernelErrno? = nil, kernelLog: [String] = [], refusedBy: [KernelProfile] = []) {
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.offset = offset
+        self.index = index
+        self.errno = errno
+        self.kernelLog = kernelLog
+        self.refusedBy = refusedBy
+    }
 }
 
 /// What `FirmwareCheck` should assume about the processor.
@@ -81,6 +94,13 @@ public struct FirmwareReport: Sendable {
     public var parseError: FirmwareError?
     /// Every finding: errors first, then warnings, each group in check order.
     public var findings: [Finding]
+
+    /// Makes a report (for tests and tools that render reports).
+    public init(image: FirmwareImage?, parseError: FirmwareError?, findings: [Finding]) {
+        self.image = image
+        self.parseError = parseError
+        self.findings = findings
+    }
 
     /// The error findings.
     public var errors: [Finding] { findings.filter { $0.severity == .error } }
