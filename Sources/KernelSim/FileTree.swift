@@ -185,4 +185,3 @@ extension Kernel {
     }
 }
 
-func pad(_ s: String, _ width: Int) -> String { String(repeating: "0", count: max(0, width - s.count)) + s }

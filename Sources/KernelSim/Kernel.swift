@@ -7,7 +7,8 @@ import RprocFirmware
 public final class Kernel: SimulatedKernel {
     public let board: BoardDescription
     let firmwareSource: FirmwareSource
-    let stages: FirmwareStages
+    /// The firmware stages of the kernel this board runs (RprocFirmware).
+    let loader: KernelLoader
     var line: KernelLine { board.kernelLine }
     var flavour: KernelFlavour { board.flavour }
 
@@ -47,14 +48,18 @@ public final class Kernel: SimulatedKernel {
     /// Registers the board's processors in order (remoteproc0, 1, …) at `now`, as the drivers'
     /// probes do; auto-boot and auto-attach are scheduled, not run (call `advance`), except the
     /// CLASSIC synchronous auto-attach of a detached processor.
-    public convenience init(board: BoardDescription, firmware: FirmwareSource, now: SimTime = .zero) {
-        self.init(board: board, firmware: firmware, stages: InterimElfStages(), now: now)
-    }
-
-    init(board: BoardDescription, firmware: FirmwareSource, stages: FirmwareStages, now: SimTime) {
+    public init(board: BoardDescription, firmware: FirmwareSource, now: SimTime = .zero) {
         self.board = board
         self.firmwareSource = firmware
-        self.stages = stages
+        let profile: KernelProfile
+        switch (board.kernelLine, board.flavour) {
+        case (.v6_1, .classic): profile = .linux6_1Classic
+        case (.v6_1, _): profile = .linux6_1New
+        case (.v6_12, .classic): profile = .linux6_12Classic
+        case (.v6_12, .new): profile = .linux6_12New
+        case (.v6_12, .newPlus): profile = .linux6_12_117
+        }
+        self.loader = KernelLoader(profile: profile)
         self.now = now
         var path = Array(board.firmwareClassPath.utf8)
         if board.kernelLine == .v6_12, path.last == 0x0a { path.removeLast() }
@@ -225,13 +230,14 @@ public final class Kernel: SimulatedKernel {
 
     /// Loads the "bootloader" image of a detached processor into its device memory.
     func preload(_ p: Processor, _ name: String) {
-        guard let image = searchFirmware(Array(name.utf8), logging: nil).success else { return }
-        for case .success(let s) in stages.loadableSegments(image) {
-            guard let (region, off) = p.translate(s.deviceAddress, s.memorySize) else { continue }
-            copySegment(image, s, into: region, at: off)
+        guard let bytes = searchFirmware(Array(name.utf8), logging: nil).success,
+            let image = try? FirmwareImage(parsing: bytes)
+        else { return }
+        if case .success(let loads) = loader.loadSegments(image, isMapped: { p.translate($0, $1) != nil }) {
+            for load in loads { copySegment(bytes, load, into: p) }
         }
-        if case .success(let t) = stages.resourceTable(image) {
-            p.loadedTableLocation = (t.address, t.bytes.count)
+        if case .success = loader.loadResourceTable(image), let s = image.resourceTable?.section {
+            p.loadedTableLocation = (s.address, Int(s.size))
         }
     }
 

@@ -72,25 +72,36 @@ extension Kernel {
 
     // MARK: Boot (§2.4)
 
-    /// `rproc_fw_boot()`.
-    func firmwareBoot(_ p: Processor, _ image: [UInt8]) -> Flow {
-        if let f = stages.sanityCheck(image, line: line, flavour: flavour) {
-            if let m = f.message { logRproc(p, .err, m) }
-            return .done(f.errno.negative)
+    /// Logs the lines a RprocFirmware stage reports against remoteprocN.
+    func logLines(_ p: Processor, _ lines: [KernelLogLine]) {
+        for l in lines {
+            let level: LogLevel = l.level == .error ? .err : l.level == .warning ? .warn : .info
+            logRproc(p, level, l.text)
         }
-        logRproc(p, .info, "Booting fw image \(String(decoding: p.firmware, as: UTF8.self)), size \(image.count)")
-        p.bootAddress = stages.bootAddress(image)
-        switch stages.resourceTable(image) {
+    }
+
+    /// `rproc_fw_boot()`.
+    func firmwareBoot(_ p: Processor, _ bytes: [UInt8]) -> Flow {
+        let image: FirmwareImage
+        switch loader.sanityCheck(bytes) {
         case .failure(let f):
-            if let m = f.message { logRproc(p, .err, m) }
-            return .done(f.errno.negative)
-        case .success(let t):
-            let cached = MemoryRegion(copying: t.bytes)
+            logLines(p, f.log)
+            return .done(f.returnValue)
+        case .success(let i): image = i
+        }
+        logRproc(p, .info, "Booting fw image \(String(decoding: p.firmware, as: UTF8.self)), size \(bytes.count)")
+        p.bootAddress = loader.bootAddress(of: image)
+        switch loader.loadResourceTable(image) {
+        case .failure(let f):
+            logLines(p, f.log)
+            return .done(f.returnValue)
+        case .success(let table):
+            let cached = DeviceMemory(copying: table)
             p.cachedTable = cached
-            p.tablePtr = TableRef(region: cached, offset: 0, size: t.bytes.count)
+            p.tablePtr = TableRef(region: cached, offset: 0, size: table.count)
         }
         if let r = prepareResources(p) { return .done(r) }
-        return bind(startProcessor(p, image)) { r in
+        return bind(startProcessor(p, bytes)) { r in
             if r != 0 {
                 self.resourceCleanup(p)
                 self.freeTables(p)
@@ -104,9 +115,7 @@ extension Kernel {
     func prepareResources(_ p: Processor) -> Int32? {
         p.notifyIds = []
         var r = handleResources(p)
-        if r != 0 {
-            logRproc(p, .err, "Failed to process resources: \(r)")
-        } else {
+        if r == 0 {
             r = allocateCarveouts(p)
             if r != 0 { logRproc(p, .err, "Failed to allocate associated carveouts: \(r)") }
         }
@@ -117,22 +126,28 @@ extension Kernel {
     }
 
     /// `rproc_start()`: load, install the table, `ops->start`, start subdevices → running.
-    func startProcessor(_ p: Processor, _ image: [UInt8]) -> Flow {
-        let r = loadSegments(p, image)
-        if r != 0 {
-            logRproc(p, .err, "Failed to load program segments: \(r)")
-            return .done(r)
+    func startProcessor(_ p: Processor, _ bytes: [UInt8]) -> Flow {
+        guard let image = try? FirmwareImage(parsing: bytes) else {
+            logRproc(p, .err, "Failed to load program segments: \(KernelErrno.EINVAL.negative)")
+            return .done(KernelErrno.EINVAL.negative)
         }
-        switch stages.resourceTable(image) {
-        case .success(let t):
-            if let table = p.tablePtr, let (region, off) = p.translate(t.address, UInt64(t.bytes.count)) {
-                let size = min(table.size, region.bytes.count - off)
-                let bytes = table.bytes
-                for i in 0..<size { region.bytes[off + i] = bytes[i] }
-                p.tablePtr = TableRef(region: region, offset: off, size: table.size)
-            }
+        let mapped = { (da: UInt64, len: UInt64) in p.translate(da, len) != nil }
+        switch loader.loadSegments(image, isMapped: mapped) {
         case .failure(let f):
-            if let m = f.message { logRproc(p, .err, m) }
+            logLines(p, f.log)
+            return .done(f.returnValue)
+        case .success(let loads):
+            for load in loads { copySegment(bytes, load, into: p) }
+            if p.description.dumpLoadedSegments {
+                p.dumpSegments = loads.map { DumpSegment(deviceAddress: $0.da, size: Int($0.memorySize)) }
+            }
+        }
+        if let table = p.tablePtr, let da = loader.loadedResourceTableAddress(image, isMapped: mapped),
+            let (region, off) = p.translate(da, UInt64(table.size))
+        {
+            let content = table.bytes
+            for i in 0..<content.count { region.bytes[off + i] = content[i] }
+            p.tablePtr = TableRef(region: region, offset: off, size: table.size)
         }
         return bind(driverStart(p)) { r in
             if r != 0 {
@@ -147,30 +162,18 @@ extension Kernel {
         }
     }
 
-    /// `rproc_elf_load_segments` plus the simulated driver's dump-segment registration.
-    func loadSegments(_ p: Processor, _ image: [UInt8]) -> Int32 {
-        var loaded: [DumpSegment] = []
-        for entry in stages.loadableSegments(image) {
-            switch entry {
-            case .failure(let f):
-                if let m = f.message { logRproc(p, .err, m) }
-                return f.errno.negative
-            case .success(let s):
-                guard let (region, off) = p.translate(s.deviceAddress, s.memorySize) else {
-                    logRproc(p, .err, "bad phdr da 0x\(hex(s.deviceAddress)) mem 0x\(hex(s.memorySize))")
-                    return KernelErrno.EINVAL.negative
-                }
-                copySegment(image, s, into: region, at: off)
-                loaded.append(DumpSegment(deviceAddress: s.deviceAddress, size: Int(s.memorySize)))
-            }
+    /// Copies one checked segment into device memory and zeroes the rest of `p_memsz`.
+    func copySegment(_ image: [UInt8], _ load: SegmentLoad, into p: Processor) {
+        guard let (region, off) = p.translate(load.da, load.memorySize) else { return }
+        var i = off
+        for b in image[load.fileRange] {
+            region.bytes[i] = b
+            i += 1
         }
-        if p.description.dumpLoadedSegments { p.dumpSegments = loaded }
-        return 0
-    }
-
-    func copySegment(_ image: [UInt8], _ s: ImageSegment, into region: MemoryRegion, at off: Int) {
-        for i in 0..<s.fileSize { region.bytes[off + i] = image[s.fileOffset + i] }
-        for i in s.fileSize..<Int(s.memorySize) { region.bytes[off + i] = 0 }
+        while i < off + Int(load.memorySize) {
+            region.bytes[i] = 0
+            i += 1
+        }
     }
 
     // MARK: Stop, detach, attach (§2.5)
@@ -193,7 +196,7 @@ extension Kernel {
     /// `rproc_reset_rsc_table_on_stop`.
     func resetTableOnStop(_ p: Processor) {
         guard let t = p.tablePtr else { return }
-        if p.cachedTable == nil { p.cachedTable = MemoryRegion(copying: t.bytes) }
+        if p.cachedTable == nil { p.cachedTable = DeviceMemory(copying: t.bytes) }
         p.tablePtr = TableRef(region: p.cachedTable!, offset: 0, size: t.size)
     }
 
@@ -206,7 +209,7 @@ extension Kernel {
                 resetTableOnStop(p)
             } else if let clean = p.cleanTable {
                 for i in 0..<min(clean.count, t.size) { t.setByte(i, clean[i]) }
-                let c = MemoryRegion(copying: clean)
+                let c = DeviceMemory(copying: clean)
                 p.cachedTable = c
                 p.tablePtr = TableRef(region: c, offset: 0, size: t.size)
             }

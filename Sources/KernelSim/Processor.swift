@@ -39,7 +39,7 @@ enum CoredumpMode: Equatable {
 }
 
 /// Device memory: the driver's windows, allocated carveouts, a cached resource table.
-final class MemoryRegion {
+final class DeviceMemory {
     let deviceAddress: UInt64
     var bytes: [UInt8]
     init(deviceAddress: UInt64, length: Int) {
@@ -54,7 +54,7 @@ final class MemoryRegion {
 
 /// Where `rproc->table_ptr` points: into device memory (the loaded copy) or a cached copy.
 struct TableRef {
-    let region: MemoryRegion
+    let region: DeviceMemory
     let offset: Int
     let size: Int
 
@@ -98,7 +98,7 @@ final class Carveout {
     /// Offset of the entry's payload in the table (`rsc_offset`); nil = `FW_RSC_ADDR_ANY`.
     var tableOffset: Int?
     var dmaAddress: UInt64?
-    var memory: MemoryRegion?
+    var memory: DeviceMemory?
     init(name: String, deviceAddress: UInt64, length: Int, flags: UInt32, tableOffset: Int?) {
         self.name = name
         self.deviceAddress = deviceAddress
@@ -138,7 +138,7 @@ final class RpmsgDevice {
 }
 
 /// A registered virtio device `virtioM` (`rproc_add_virtio_dev`).
-final class VirtioDevice {
+final class VirtioState {
     let index: Int
     let deviceId: UInt32
     /// True once virtio_rpmsg_bus probed (rpmsg vdev with two valid vrings).
@@ -164,7 +164,7 @@ final class VirtioPlatformDevice {
     var probed = false
     var vringCount = 0
     var vringCarveouts: [Carveout] = []
-    var virtio: VirtioDevice?
+    var virtio: VirtioState?
     init(platformId: Int, vdevIndex: Int, tableOffset: Int, deviceId: UInt32) {
         self.platformId = platformId
         self.vdevIndex = vdevIndex
@@ -202,13 +202,13 @@ final class Processor {
     var crashWorkQueued = false
 
     // Resources
-    var windows: [MemoryRegion]
+    var windows: [DeviceMemory]
     var carveouts: [Carveout] = []
     var devmemMappings = 0
     var powerControlOn = false
     var traces: [TraceBuffer] = []
     var vdevs: [VirtioPlatformDevice] = []
-    var cachedTable: MemoryRegion?
+    var cachedTable: DeviceMemory?
     var tablePtr: TableRef?
     /// The copy of a loaded table kept for detach (`rproc->clean_table`).
     var cleanTable: [UInt8]?
@@ -228,7 +228,7 @@ final class Processor {
         self.state = description.initialState == .offline ? .offline : .detached
         self.firmware = Array(description.effectiveFirmware.utf8)
         self.knobs = description.faults
-        self.windows = description.memory.map { MemoryRegion(deviceAddress: $0.deviceAddress, length: $0.length) }
+        self.windows = description.memory.map { DeviceMemory(deviceAddress: $0.deviceAddress, length: $0.length) }
     }
 
     var deviceName: String { "remoteproc\(index)" }
@@ -243,7 +243,7 @@ final class Processor {
     var debugPath: String { "sys/kernel/debug/remoteproc/\(deviceName)" }
 
     /// `rproc_da_to_va`: the driver's windows first, then allocated carveouts.
-    func translate(_ da: UInt64, _ length: UInt64) -> (MemoryRegion, Int)? {
+    func translate(_ da: UInt64, _ length: UInt64) -> (DeviceMemory, Int)? {
         for w in windows where da >= w.deviceAddress {
             let off = da - w.deviceAddress
             if off <= UInt64(w.bytes.count), UInt64(w.bytes.count) - off >= length { return (w, Int(off)) }

@@ -2,72 +2,60 @@
 
 import RprocFirmware
 
-let addrAny: UInt32 = 0xffff_ffff
+let addrAny = resourceAddressAny
 
 extension Kernel {
-    /// `rproc_handle_resources` over `rproc->table_ptr`; 0 or a negative errno.
+    /// `rproc_handle_resources` over `rproc->table_ptr`: RprocFirmware checks the entries, the
+    /// model applies them (carveout registration, trace files, rproc-virtio devices, notify ids).
+    /// Returns 0, a negative errno, or CLASSIC's positive quirk value; logs the kernel's lines.
     func handleResources(_ p: Processor) -> Int32 {
         guard let table = p.tablePtr else { return 0 }
-        let size = table.size
-        let count = Int(table.u32(4))
-        for i in 0..<count {
-            let offset = Int(table.u32(16 + 4 * i))
-            let truncated: Bool
-            if flavour.isNew {
-                truncated = offset < 16 || offset >= size || size - offset < 4
-            } else {
-                truncated = offset > Int(Int32.max) || size - offset - 4 < 0
+        let plan: ResourcePlan
+        switch loader.handleResources(table.bytes, hasIOMMU: p.description.hasIOMMU) {
+        case .failure(let f):
+            logLines(p, f.log)
+            return f.returnValue
+        case .success(let pl): plan = pl
+        }
+        logLines(p, plan.log)
+        enum Step { case carveout(PlannedCarveout), trace(PlannedTrace), vdev(PlannedVdev), devmem }
+        var steps: [(Int, Step)] = plan.carveouts.map { ($0.entryIndex, .carveout($0)) }
+        steps += plan.traces.map { ($0.entryIndex, .trace($0)) }
+        steps += plan.vdevs.map { ($0.entryIndex, .vdev($0)) }
+        steps += plan.mappings.map { ($0.entryIndex, .devmem) }
+        for (_, step) in steps.sorted(by: { $0.0 < $1.0 }) {
+            var r: Int32 = 0
+            switch step {
+            case .carveout(let c): r = applyCarveout(p, c)
+            case .trace(let t):
+                p.traces.append(
+                    TraceBuffer(fileName: "trace\(t.index)", deviceAddress: UInt64(t.resource.da), length: Int(t.resource.length)))
+            case .vdev(let v): r = applyVdev(p, v, table)
+            case .devmem: p.devmemMappings += 1
             }
-            if truncated {
-                logRproc(p, .err, "rsc table is truncated")
-                return KernelErrno.EINVAL.negative
+            if r != 0 {
+                logRproc(p, .err, "Failed to process resources: \(r)")
+                return r
             }
-            let avail = size - offset - 4
-            let type = table.u32(offset)
-            let payload = offset + 4
-            if type >= 128 && type <= 512 {
-                logRproc(p, .warn, "unsupported vendor resource \(type)")
-                continue
-            }
-            if type >= 4 {
-                logRproc(p, .warn, "unsupported resource \(type)")
-                continue
-            }
-            let r: Int32
-            switch type {
-            case 0: r = handleCarveout(p, table, payload, avail)
-            case 1: r = handleDevmem(p, table, payload, avail)
-            case 2: r = handleTrace(p, table, payload, avail)
-            default: r = handleVdev(p, table, payload, avail)
-            }
-            if r != 0 { return r }
         }
         return 0
     }
 
-    private func invalid(_ p: Processor, _ message: String) -> Int32 {
-        logRproc(p, .err, message)
-        return KernelErrno.EINVAL.negative
-    }
-
-    /// `rproc_handle_carveout`.
-    func handleCarveout(_ p: Processor, _ t: TableRef, _ at: Int, _ avail: Int) -> Int32 {
-        if avail < 52 { return invalid(p, "carveout rsc is truncated") }
-        if t.u32(at + 16) != 0 { return invalid(p, "carveout rsc has non zero reserved bytes") }
-        let name = t.name(at + 20)
-        let da = t.u32(at), len = t.u32(at + 8), flags = t.u32(at + 12)
-        if let existing = p.carveouts.first(where: { $0.name == name }) {
+    /// The registration half of `rproc_handle_carveout`.
+    func applyCarveout(_ p: Processor, _ planned: PlannedCarveout) -> Int32 {
+        let m = planned.resource
+        if let existing = p.carveouts.first(where: { $0.name == m.name }) {
             if existing.tableOffset != nil {
                 logRproc(p, .err, "Carveout already associated to resource table")
                 return KernelErrno.ENOMEM.negative
             }
-            if checkCarveoutAddress(p, existing, da, Int(len)) != 0 { return KernelErrno.ENOMEM.negative }
-            existing.tableOffset = at
-            existing.flags = flags
+            if checkCarveoutAddress(p, existing, m.da, Int(m.length)) != 0 { return KernelErrno.ENOMEM.negative }
+            existing.tableOffset = planned.tableOffset
+            existing.flags = m.flags
             return 0
         }
         p.carveouts.append(
-            Carveout(name: name, deviceAddress: UInt64(da), length: Int(len), flags: flags, tableOffset: at))
+            Carveout(name: m.name, deviceAddress: UInt64(m.da), length: Int(m.length), flags: m.flags, tableOffset: planned.tableOffset))
         return 0
     }
 
@@ -92,38 +80,23 @@ extension Kernel {
         return 0
     }
 
-    /// `rproc_handle_devmem`.
-    func handleDevmem(_ p: Processor, _ t: TableRef, _ at: Int, _ avail: Int) -> Int32 {
-        guard p.description.hasIOMMU else { return KernelErrno.EINVAL.negative }
-        if avail < 52 { return invalid(p, "devmem rsc is truncated") }
-        if t.u32(at + 16) != 0 { return invalid(p, "devmem rsc has non zero reserved bytes") }
-        p.devmemMappings += 1
-        return 0
-    }
-
-    /// `rproc_handle_trace`.
-    func handleTrace(_ p: Processor, _ t: TableRef, _ at: Int, _ avail: Int) -> Int32 {
-        if avail < 44 { return invalid(p, "trace rsc is truncated") }
-        if t.u32(at + 8) != 0 { return invalid(p, "trace rsc has non zero reserved bytes") }
-        let name = String("trace\(p.traces.count)".prefix(14))
-        p.traces.append(TraceBuffer(fileName: name, deviceAddress: UInt64(t.u32(at)), length: Int(t.u32(at + 4))))
-        return 0
-    }
-
-    /// `rproc_handle_vdev`, including the synchronous rproc-virtio probe.
-    func handleVdev(_ p: Processor, _ t: TableRef, _ at: Int, _ avail: Int) -> Int32 {
-        let vrings = Int(t.byte(at + 21))
-        let configLength = Int(t.u32(at + 16))
-        if 24 + 20 * vrings + configLength > avail { return invalid(p, "vdev rsc is truncated") }
-        if t.byte(at + 22) != 0 || t.byte(at + 23) != 0 { return invalid(p, "vdev rsc has non zero reserved bytes") }
-        if vrings > 2 { return invalid(p, "too many vrings: \(vrings)") }
+    /// The device half of `rproc_handle_vdev`: the rproc-virtio platform device and its probe.
+    func applyVdev(_ p: Processor, _ planned: PlannedVdev, _ t: TableRef) -> Int32 {
         var id = 0
         while platformIds.contains(id) { id += 1 }
         platformIds.insert(id)
-        let dev = VirtioPlatformDevice(platformId: id, vdevIndex: p.vdevs.count, tableOffset: at, deviceId: t.u32(at))
+        let dev = VirtioPlatformDevice(
+            platformId: id, vdevIndex: planned.index, tableOffset: planned.tableOffset, deviceId: planned.device.id)
         p.vdevs.append(dev)
-        dev.vringCount = vrings
-        if let r = probeVirtio(p, dev, t) {
+        dev.vringCount = Int(planned.device.vringCount)
+        let failure: Int32?
+        if let line = planned.probeFailure {
+            logLines(p, [line])
+            failure = KernelErrno.EINVAL.negative
+        } else {
+            failure = probeVirtio(p, dev, t)
+        }
+        if let r = failure {
             log.append(.warn, nil, "rproc-virtio: probe of \(dev.name) failed with error \(r)", at: now)
         } else {
             dev.probed = true
@@ -131,16 +104,9 @@ extension Kernel {
         return 0
     }
 
-    /// `rproc_virtio_probe`: vring sanity, vring carveouts, notify ids. Returns the error, or nil.
+    /// `rproc_virtio_probe` after the vring sanity check: vring carveouts and notify ids.
+    /// Returns the error, or nil.
     private func probeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ t: TableRef) -> Int32? {
-        for j in 0..<dev.vringCount {
-            let v = dev.tableOffset + 24 + 20 * j
-            let align = t.u32(v + 4), num = t.u32(v + 8)
-            if num == 0 || align == 0 {
-                logRproc(p, .err, "invalid qsz (\(num)) or alignment (\(align))")
-                return KernelErrno.EINVAL.negative
-            }
-        }
         for j in 0..<dev.vringCount {
             let v = dev.tableOffset + 24 + 20 * j
             let da = t.u32(v), align = t.u32(v + 4), num = t.u32(v + 8)
@@ -172,7 +138,7 @@ extension Kernel {
                     return KernelErrno.ENOMEM.negative
                 }
                 c.dmaAddress = dma
-                c.memory = MemoryRegion(deviceAddress: dma, length: c.length)
+                c.memory = DeviceMemory(deviceAddress: dma, length: c.length)
                 if c.deviceAddress != UInt64(addrAny) {
                     if !p.description.hasIOMMU && c.deviceAddress != dma & 0xffff_ffff {
                         logParent(p, .warn, "Allocated carveout doesn't fit device address request")
@@ -233,7 +199,7 @@ extension Kernel {
             let base = dev.tableOffset
             let dfeatures = t?.u32(base + 8) ?? 0
             let isRpmsg = dev.deviceId == 7 && dev.vringCount == 2
-            let v = VirtioDevice(index: m, deviceId: dev.deviceId, rpmsg: isRpmsg)
+            let v = VirtioState(index: m, deviceId: dev.deviceId, rpmsg: isRpmsg)
             dev.virtio = v
             for (j, c) in dev.vringCarveouts.enumerated() where isRpmsg {
                 t?.setU32(base + 24 + 20 * j, UInt32(truncatingIfNeeded: c.deviceAddress))
@@ -269,7 +235,7 @@ extension Kernel {
     }
 
     /// The remote's name-service messages: `rpmsg_ns_cb` creating one channel each.
-    func announceChannels(_ p: Processor, _ v: VirtioDevice) {
+    func announceChannels(_ p: Processor, _ v: VirtioState) {
         for channel in p.description.rpmsgChannels {
             let name = String(decoding: Array(channel.name.utf8).prefix(31), as: UTF8.self)
             log.append(.info, .virtio(v.index), "creating channel \(name) addr 0x\(hex(channel.address))", at: now)
@@ -299,7 +265,7 @@ extension Kernel {
         treeCache = nil
     }
 
-    private func removeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ v: VirtioDevice) {
+    private func removeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ v: VirtioState) {
         // virtio_reset_device → rproc_virtio_reset: status = 0 in the table in use.
         p.tablePtr?.setByte(dev.tableOffset + 20, 0)
         virtioIds.remove(v.index)
