@@ -64,12 +64,13 @@ private func split(_ path: String) -> (String, String) {
     return (String(path[..<slash]), String(path[path.index(after: slash)...]))
 }
 
-/// The relative target sysfs writes for a link at `from` to `to`.
+/// The relative target sysfs writes for a link at `from` to `to` (`kernfs_get_target_path`: up
+/// to the first ancestor of the link's directory that contains the target's parent).
 func relativeLink(from: String, to: String) -> String {
     let a = from.split(separator: "/").dropLast()
     let b = to.split(separator: "/")
     var common = 0
-    while common < a.count, common < b.count, a[a.startIndex + common] == b[common] { common += 1 }
+    while common < a.count, common < b.count - 1, a[a.startIndex + common] == b[common] { common += 1 }
     let ups = Array(repeating: "..", count: a.count - common)
     return (ups + b[common...].map(String.init)).joined(separator: "/")
 }
