@@ -33,7 +33,6 @@ public final class Kernel: SimulatedKernel {
     var nextTicket: UInt64 = 1
     var results: [UInt64: Result<Int, KernelErrno>] = [:]
     var blocked: [UInt64: Job] = [:]
-    var blockedControl: Set<UInt64> = []
 
     // Global device numbering
     var platformIds = Set<Int>()
@@ -182,9 +181,7 @@ public final class Kernel: SimulatedKernel {
     func pendingControl() -> (SimTicket, (Result<Int, KernelErrno>) -> Void) {
         let ticket = SimTicket(rawValue: nextTicket)
         nextTicket += 1
-        let raw = ticket.rawValue
-        blockedControl.insert(raw)
-        return (ticket, { [unowned self] r in self.results[raw] = r; self.blockedControl.remove(raw) })
+        return (ticket, { [unowned self] r in self.results[ticket.rawValue] = r })
     }
 
     // MARK: Registration (rproc_add) and removal (rproc_del)

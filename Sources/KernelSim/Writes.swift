@@ -262,7 +262,7 @@ extension Kernel {
         }
         return submitLocked(
             p, body: body,
-            result: { r in r == 0 ? .success(count) : .failure(KernelErrno(rawValue: -r)) },
+            result: { r in storeReturn(r, count) },
             interrupted: {
                 self.logRproc(p, .err, "can't lock rproc \(p.name): \(KernelErrno.EINTR.negative)")
                 return .failure(.EINTR)
@@ -287,7 +287,7 @@ extension Kernel {
                 p.firmware = name
                 return .done(0)
             },
-            result: { r in r == 0 ? .success(count) : .failure(KernelErrno(rawValue: -r)) },
+            result: { r in storeReturn(r, count) },
             interrupted: {
                 self.logParent(p, .err, "can't lock rproc \(p.name): \(KernelErrno.EINTR.negative)")
                 return .failure(.EINVAL)
@@ -315,6 +315,13 @@ extension Kernel {
         log.append(priority: priority, nil, Array(text), at: now)
         return .success(bytes.count)
     }
+}
+
+/// What write(2) returns for a store's `ret ? ret : count`: a negative errno, the count, or (in
+/// CLASSIC's ignored-vendor-resource quirk, where `rproc_boot` returns 1) that positive value.
+func storeReturn(_ r: Int32, _ count: Int) -> Result<Int, KernelErrno> {
+    if r == 0 { return .success(count) }
+    return r > 0 ? .success(Int(r)) : .failure(KernelErrno(rawValue: -r))
 }
 
 /// `simple_strtol(buf, NULL, 10)`.

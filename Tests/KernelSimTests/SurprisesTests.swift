@@ -248,3 +248,25 @@ import Testing
         #expect(Sim().kernel.openCheck("\(Sim.dev0)/name", forWriting: true).map { 0 } == .failure(.EACCES))
     }
 }
+
+/// CLASSIC's `rproc_handle_resources` keeps `ret` from the last handler: an ignored vendor entry at
+/// the end makes it return 1, so the boot fails and the `state` write returns 1 (found by
+/// RprocFirmware's KernelLoader; not in the contract's tables).
+@Suite struct ClassicQuirkTests {
+    @Test(arguments: allFlavours)
+    func trailingIgnoredVendorEntry(_ f: KernelFlavour) {
+        var b = ElfBuilder.minimalRemoteproc()
+        b.resourceTable?.entries.append(.raw(type: 130, payload: [0, 0, 0, 0]))
+        let s = Sim(flavour: f, files: ["/lib/firmware/m4.elf": b.build()])
+        let r = s.write("\(Sim.rproc0)/state", "start")
+        if f == .classic {
+            #expect(r == .success(1))
+            #expect(s.logged("Boot failed: 1"))
+            #expect(s.state == "offline\n")
+            #expect(s.power == 0)
+        } else {
+            #expect(r == .success(5))
+            #expect(s.state == "running\n")
+        }
+    }
+}
