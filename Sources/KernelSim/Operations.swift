@@ -178,18 +178,26 @@ extension Kernel {
 
     // MARK: Stop, detach, attach (§2.5)
 
+    /// A driver op followed by the core's bookkeeping: on failure logs `"<failed>: <ret>"` and
+    /// returns the error; on success runs `then`.
+    func driverStep(_ p: Processor, _ op: Flow, failed: String, then: @escaping () -> Void) -> Flow {
+        bind(op) { r in
+            if r != 0 {
+                self.logRproc(p, .err, "\(failed): \(r)")
+                return .done(r)
+            }
+            then()
+            return .done(0)
+        }
+    }
+
     /// `rproc_stop(crashed)`.
     func stop(_ p: Processor, crashed: Bool) -> Flow {
         stopSubdevices(p)
         resetTableOnStop(p)
-        return bind(driverStop(p)) { r in
-            if r != 0 {
-                self.logRproc(p, .err, "can't stop rproc: \(r)")
-                return .done(r)
-            }
+        return driverStep(p, driverStop(p), failed: "can't stop rproc") {
             p.state = .offline
             self.logRproc(p, .info, "stopped remote processor \(p.name)")
-            return .done(0)
         }
     }
 
@@ -214,14 +222,9 @@ extension Kernel {
                 p.tablePtr = TableRef(region: c, offset: 0, size: t.size)
             }
         }
-        return bind(driverDetach(p)) { r in
-            if r != 0 {
-                self.logRproc(p, .err, "can't detach from rproc: \(r)")
-                return .done(r)
-            }
+        return driverStep(p, driverDetach(p), failed: "can't detach from rproc") {
             p.state = .detached
             self.logRproc(p, .info, "detached remote processor \(p.name)")
-            return .done(0)
         }
     }
 
@@ -245,15 +248,10 @@ extension Kernel {
 
     /// `__rproc_attach`.
     func attachDevice(_ p: Processor) -> Flow {
-        bind(driverAttach(p)) { r in
-            if r != 0 {
-                self.logRproc(p, .err, "can't attach to rproc \(p.name): \(r)")
-                return .done(r)
-            }
+        driverStep(p, driverAttach(p), failed: "can't attach to rproc \(p.name)") {
             self.startSubdevices(p)
             p.state = .attached
             self.logRproc(p, .info, "remote processor \(p.name) is now attached")
-            return .done(0)
         }
     }
 

@@ -72,10 +72,7 @@ import Testing
 
     @Test func recoveryDisabledStaysCrashedWithRpmsgDevicesPresent() {
         let s = Sim()
-        s.write("\(Sim.rproc0)/recovery", "disabled")
-        s.write("\(Sim.rproc0)/state", "start")
-        s.write("\(Sim.debug0)/crash", "1")
-        s.settle()
+        s.startAndCrash(type: 1, recovery: false)
         #expect(s.state == "crashed\n")
         #expect(s.exists("sys/bus/rpmsg/devices/virtio0.rpmsg_ns.53.53"))
         #expect(s.write("\(Sim.rproc0)/firmware", "x").errno == .EBUSY)
@@ -87,10 +84,7 @@ import Testing
 
     @Test func recoveryEnabledWriteRecoversSynchronously() {
         let s = Sim()
-        s.write("\(Sim.rproc0)/recovery", "disabled")
-        s.write("\(Sim.rproc0)/state", "start")
-        s.write("\(Sim.debug0)/crash", "1")
-        s.settle()
+        s.startAndCrash(type: 1, recovery: false)
         s.write(".sim/remoteproc0/start_delay_ms", "50")
         guard case .pending(let t) = s.submit("\(Sim.rproc0)/recovery", "enabled\n") else {
             Issue.record("recovery must block its writer")

@@ -95,10 +95,7 @@ import Testing
     @Test(arguments: allFlavours)
     func crashedRow(_ f: KernelFlavour) {
         let s = Sim(flavour: f)
-        s.write("\(Sim.rproc0)/recovery", "disabled")
-        s.write("\(Sim.rproc0)/state", "start")
-        s.write("\(Sim.debug0)/crash", "1")
-        s.settle()
+        s.startAndCrash(type: 1, recovery: false)
         #expect(s.state == "crashed\n")
         #expect(s.write("\(Sim.rproc0)/state", "start") == .success(5))
         #expect(s.state == "crashed\n")

@@ -113,6 +113,15 @@ final class Sim {
         advance(to: limit)
     }
 
+    /// Starts remoteproc0 and reports a crash of `type` through debugfs, then lets the crash work
+    /// (and, with `recovery`, the recovery) run.
+    func startAndCrash(type: Int = 1, recovery: Bool) {
+        if !recovery { write("\(Sim.rproc0)/recovery", "disabled") }
+        write("\(Sim.rproc0)/state", "start")
+        write("\(Sim.debug0)/crash", "\(type)")
+        settle()
+    }
+
     var state: String { read("\(Sim.rproc0)/state") }
     var power: Int { kernel.processors.first { $0.index == 0 }?.power ?? -1 }
     var log: [String] { kernel.kernelLogTexts }

@@ -54,10 +54,7 @@ import Testing
 
     @Test func surprise06_recoveryDisabledKeepsRpmsgDevicesAfterACrash() {
         let s = Sim()
-        s.write("\(Sim.rproc0)/recovery", "disabled")
-        s.write("\(Sim.rproc0)/state", "start")
-        s.write("\(Sim.debug0)/crash", "2")
-        s.settle()
+        s.startAndCrash(type: 2, recovery: false)
         #expect(s.state == "crashed\n")
         #expect(s.list("sys/bus/rpmsg/devices") == ["virtio0.rpmsg_ctrl.0.0", "virtio0.rpmsg_ns.53.53"])
     }
@@ -65,10 +62,7 @@ import Testing
     @Test(arguments: allFlavours)
     func surprise07_stopWhileCrashedDependsOnTheFlavour(_ f: KernelFlavour) {
         let s = Sim(flavour: f)
-        s.write("\(Sim.rproc0)/recovery", "disabled")
-        s.write("\(Sim.rproc0)/state", "start")
-        s.write("\(Sim.debug0)/crash", "1")
-        s.settle()
+        s.startAndCrash(type: 1, recovery: false)
         let r = s.write("\(Sim.rproc0)/state", "stop")
         #expect(f == .classic ? r.errno == .EINVAL : r == .success(4))
         #expect(s.state == (f == .classic ? "crashed\n" : "offline\n"))
