@@ -20,7 +20,8 @@ extension Kernel {
         let path = normalize(path)
         guard let node = tree.nodes[path] else { return .failure(.ENOENT) }
         switch node {
-        case .directory: return .success(.directory(mode: 0o755))
+        // The debugfs mount point is 0700 (debugfs' default mount mode); everything else 0755.
+        case .directory: return .success(.directory(mode: path == "sys/kernel/debug" ? 0o700 : 0o755))
         case .file(let mode, let size, _): return .success(.file(mode: mode, size: size))
         case .symlink(let target): return .success(.symlink(target: target))
         case .characterDevice(let mode): return .success(.characterDevice(mode: mode))
@@ -47,9 +48,11 @@ extension Kernel {
         case .directory: return forWriting ? .failure(.EISDIR) : .success(())
         case .symlink, .characterDevice: return .success(())
         case .file(let mode, _, _):
-            let sysfs = path.hasPrefix("sys/") && !path.hasPrefix("sys/kernel/debug/")
-            if forWriting && mode & 0o222 == 0 { return .failure(.EACCES) }
-            if !forWriting && sysfs && mode & 0o444 == 0 { return .failure(.EACCES) }
+            // kernfs refuses a missing permission bit at open even for root; debugfs, proc and the
+            // rest leave it to the VFS (root passes), and the missing file operation answers EINVAL.
+            let kernfs = path.hasPrefix("sys/") && !path.hasPrefix("sys/kernel/debug/")
+            let modeBits: UInt16 = forWriting ? 0o222 : 0o444
+            if mode & modeBits == 0 && (kernfs || path.hasPrefix("proc/")) { return .failure(.EACCES) }
             return .success(())
         }
     }

@@ -77,8 +77,8 @@ extension Kernel {
         switch fileKind(path) {
         case .failure(let e): return .completed(.failure(e))
         case .success((let kind, let mode)):
-            if mode & 0o222 == 0 { return .completed(.failure(.EACCES)) }
             let debugfs = path.hasPrefix("sys/kernel/debug/")
+            if mode & 0o222 == 0 { return .completed(.failure(debugfs ? .EINVAL : .EACCES)) }
             if debugfs { return store(kind, bytes) }
             // kernfs: a 0-byte write never reaches the store; longer than PAGE_SIZE is cut.
             if bytes.isEmpty { return .completed(.success(0)) }

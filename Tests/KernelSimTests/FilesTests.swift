@@ -294,3 +294,15 @@ import Testing
         #expect(s.list(".sim/remoteproc0") == Knob.table.map(\.1))
     }
 }
+
+@Suite struct PermissionTests {
+    @Test func debugfsLeavesPermissionToTheVFSAndAnswersEINVAL() {
+        let s = Sim()
+        #expect(s.kernel.stat("sys/kernel/debug") == .success(.directory(mode: 0o700)))
+        #expect(s.kernel.openCheck("\(Sim.debug0)/name", forWriting: true).map { 0 } == .success(0))
+        #expect(s.write("\(Sim.debug0)/name", "x").errno == .EINVAL)
+        #expect(s.kernel.openCheck("\(Sim.debug0)/crash", forWriting: false).map { 0 } == .success(0))
+        #expect(s.readResult("\(Sim.debug0)/crash") == .failure(.EINVAL))
+        #expect(s.kernel.openCheck("proc/sys/kernel/osrelease", forWriting: true).map { 0 } == .failure(.EACCES))
+    }
+}
