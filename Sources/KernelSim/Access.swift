@@ -173,7 +173,8 @@ extension Kernel {
         var out = ""
         let types = ["carveout", "devmem", "trace", "vdev"]
         func d(_ v: UInt32) -> String { "\(Int32(bitPattern: v))" }
-        for i in 0..<Int(t.u32(4)) {
+        // The kernel trusts `num`; the model stops where the offset array leaves the table.
+        for i in 0..<min(Int(t.u32(4)), max(0, (t.size - 16) / 4)) {
             let offset = Int(t.u32(16 + 4 * i))
             let type = t.u32(offset)
             let r = offset + 4

@@ -107,7 +107,7 @@ extension Kernel {
 
     /// A read of `data` at `offset` (`devcd_data_read`: `devcd_readv` or `rproc_coredump_read`).
     func readDevcoredump(_ d: Devcoredump, offset: UInt64, count: Int) -> [UInt8] {
-        let count = min(count, 4096)
+        let count = max(0, min(count, 4096))
         if !d.inline {
             guard offset < UInt64(d.header.count) else { return [] }
             let start = Int(offset)

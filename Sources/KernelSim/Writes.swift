@@ -306,7 +306,7 @@ extension Kernel {
         var text = bytes[...]
         var priority = 8 + 6
         if text.first == UInt8(ascii: "<"), let close = text.firstIndex(of: UInt8(ascii: ">")),
-            let n = Int(String(decoding: text[(text.startIndex + 1)..<close], as: UTF8.self))
+            let n = UInt32(String(decoding: text[(text.startIndex + 1)..<close], as: UTF8.self)).map(Int.init)
         {
             priority = n < 8 ? 8 + n : n  // no userspace facility → LOG_USER
             text = text[(close + 1)...]
