@@ -4,7 +4,8 @@ import RprocFirmware
 
 extension Kernel {
     func normalize(_ path: String) -> String {
-        String(path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/"))
+        if !path.hasPrefix("/") && !path.hasSuffix("/") && !path.contains("//") { return path }
+        return String(path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/"))
     }
 
     /// The errno for a path that does not resolve: ENODEV (sysfs) or EIO (debugfs) inside a
@@ -133,6 +134,8 @@ extension Kernel {
             case .driverOverride: return .success((r.driverOverride ?? Array("(null)".utf8)) + [0x0a])
             case .uevent: return emit((r.driver.map { "DRIVER=\($0)\n" } ?? "") + "MODALIAS=rpmsg:\(r.name)\n")
             }
+        case .virtioStatus(let p, let vdev):
+            return emit("0x\(pad(hex(p.tablePtr?.byte(vdev.tableOffset + 20) ?? 0), 8))\n")
         case .uevent(let bytes), .text(let bytes): return .success(bytes)
         }
     }

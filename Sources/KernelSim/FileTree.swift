@@ -14,6 +14,8 @@ enum FileKind {
     case knob(Processor, Knob)
     case simAdd, simRemove
     case rpmsg(RpmsgDevice, RpmsgAttribute)
+    /// virtio `status`: the status byte of the vdev entry in the table in use.
+    case virtioStatus(Processor, VirtioPlatformDevice)
     case uevent([UInt8])
     case text([UInt8])
 }
@@ -148,11 +150,10 @@ extension Kernel {
             guard let v = vdev.virtio else { continue }
             let vd = "\(vdir)/virtio\(v.index)"
             let modalias = "virtio:d\(pad(hex(v.deviceId).uppercased(), 8))v00000000"
-            let status = UInt32(p.tablePtr?.byte(vdev.tableOffset + 20) ?? 0)
             t.file("\(vd)/uevent", 0o644, .uevent(textBytes((v.rpmsg ? "DRIVER=virtio_rpmsg_bus\n" : "") + "MODALIAS=\(modalias)\n")))
             t.file("\(vd)/device", 0o444, .text(textBytes("0x\(pad(hex(v.deviceId), 4))\n")))
             t.file("\(vd)/vendor", 0o444, .text(textBytes("0x0000\n")))
-            t.file("\(vd)/status", 0o444, .text(textBytes("0x\(pad(hex(status), 8))\n")))
+            t.file("\(vd)/status", 0o444, .virtioStatus(p, vdev))
             t.file("\(vd)/modalias", 0o444, .text(textBytes(modalias + "\n")))
             t.link("\(vd)/subsystem", to: "sys/bus/virtio")
             if v.rpmsg { t.link("\(vd)/driver", to: "sys/bus/virtio/drivers/virtio_rpmsg_bus") }

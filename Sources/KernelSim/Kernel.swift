@@ -42,6 +42,8 @@ public final class Kernel: SimulatedKernel {
     var devcoredumpDisabled = false
     var dumpWaiters: [Int: Job] = [:]
 
+    /// The file tree depends only on structure (processors, their trace files and child devices,
+    /// devcoredumps); every change of those sets this to nil. File contents are computed at read.
     var treeCache: FileTree?
 
     /// Registers the board's processors in order (remoteproc0, 1, …) at `now`, as the drivers'
@@ -91,15 +93,12 @@ public final class Kernel: SimulatedKernel {
     public var nextDeadline: SimTime? { events.first?.time }
 
     public func advance(to time: SimTime) {
-        var changed = false
         while let e = events.first, e.time <= time {
             events.removeFirst()
             if e.time > now { now = e.time }
             e.action()
-            changed = true
         }
         if time > now { now = time }
-        if changed { treeCache = nil }
     }
 
     // MARK: rproc->lock

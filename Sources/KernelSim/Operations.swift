@@ -115,6 +115,7 @@ extension Kernel {
     func prepareResources(_ p: Processor) -> Int32? {
         p.notifyIds = []
         var r = handleResources(p)
+        treeCache = nil  // trace files, rproc-virtio devices
         if r == 0 {
             r = allocateCarveouts(p)
             if r != 0 { logRproc(p, .err, "Failed to allocate associated carveouts: \(r)") }

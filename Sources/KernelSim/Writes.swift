@@ -72,7 +72,6 @@ extension Kernel {
     public func write(_ path: String, bytes: [UInt8], now time: SimTime) -> SimWriteStart {
         advance(to: time)
         let path = normalize(path)
-        defer { treeCache = nil }
         if path == "dev/kmsg" { return .completed(writeKmsg(bytes)) }
         switch fileKind(path) {
         case .failure(let e): return .completed(.failure(e))
@@ -237,7 +236,7 @@ extension Kernel {
             let first = Array(s.prefix { $0 != 0x20 && $0 != 0x0a })
             guard words.contains(String(decoding: first, as: UTF8.self)) else { return fail(.EINVAL) }
             return ok()
-        case .trace, .text: return fail(.EACCES)
+        case .trace, .text, .virtioStatus: return fail(.EACCES)
         }
     }
 

@@ -71,6 +71,8 @@ import Testing
             // (No power invariant: a crash of a detached processor makes it crashed, then attached
             // by recovery, with power 0, as in the kernel.)
             for p in s.kernel.processors where p.lockHolder == nil { #expect(p.lockQueue.isEmpty) }
+            // The cached tree is never stale.
+            #expect(Set(s.kernel.tree.nodes.keys) == Set(s.kernel.buildTree().nodes.keys))
         }
         // Everything that was blocked finishes once time runs on (inline dumps expire).
         s.advance(ms: 400_000)
