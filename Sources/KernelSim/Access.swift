@@ -25,7 +25,7 @@ extension Kernel {
         case .directory: return .success(.directory(mode: path == "sys/kernel/debug" ? 0o700 : 0o755))
         case .file(let mode, let size, _): return .success(.file(mode: mode, size: size))
         case .symlink(let target): return .success(.symlink(target: target))
-        case .characterDevice(let mode): return .success(.characterDevice(mode: mode))
+        case .characterDevice(let mode, _): return .success(.characterDevice(mode: mode))
         }
     }
 
@@ -64,7 +64,9 @@ extension Kernel {
         switch node {
         case .directory: return .failure(.EISDIR)
         case .symlink: return .failure(.ENOENT)
-        case .characterDevice: return .failure(.EINVAL)
+        case .characterDevice(let mode, let kind):
+            guard let kind else { return .failure(.EINVAL) }
+            return .success((kind, mode))
         case .file(let mode, _, let kind): return .success((kind, mode))
         }
     }
@@ -134,6 +136,7 @@ extension Kernel {
             case .driverOverride: return .success((r.driverOverride ?? Array("(null)".utf8)) + [0x0a])
             case .uevent: return emit((r.driver.map { "DRIVER=\($0)\n" } ?? "") + "MODALIAS=rpmsg:\(r.name)\n")
             }
+        case .cdev: return .failure(.EINVAL)
         case .virtioStatus(let p, let vdev):
             return emit("0x\(pad(hex(p.tablePtr?.byte(vdev.tableOffset + 20) ?? 0), 8))\n")
         case .uevent(let bytes), .text(let bytes): return .success(bytes)

@@ -181,6 +181,11 @@ public struct BoardDescription: Sendable {
     public var deletionWindowMs: UInt64 = 10
     /// The first free virtio index (other transports may hold lower ones).
     public var firstVirtioIndex: Int = 0
+    /// CONFIG_REMOTEPROC_CDEV: `dev/remoteprocN` character devices (major `cdevMajor`, minor N),
+    /// a `dev` attribute, MAJOR/MINOR/DEVNAME in `uevent`, and `DEVICE=c<major>:<minor>` in kmsg.
+    /// Only `write(2)` is modelled (no ioctls, no shutdown-on-release).
+    public var remoteprocCdev = false
+    public var cdevMajor = 239
     /// Base and size of the DMA pool carveouts are allocated from.
     public var dmaBase: UInt64 = 0x7000_0000
     public var dmaPoolSize: UInt64 = 64 << 20

@@ -14,6 +14,8 @@ enum FileKind {
     case knob(Processor, Knob)
     case simAdd, simRemove
     case rpmsg(RpmsgDevice, RpmsgAttribute)
+    /// `dev/remoteprocN` (remoteproc_cdev.c).
+    case cdev(Processor)
     /// virtio `status`: the status byte of the vdev entry in the table in use.
     case virtioStatus(Processor, VirtioPlatformDevice)
     case uevent([UInt8])
@@ -38,7 +40,8 @@ enum TreeNode {
     case directory
     case file(mode: UInt16, size: UInt64, kind: FileKind)
     case symlink(String)
-    case characterDevice(mode: UInt16)
+    /// `dev/kmsg` (kind nil) or a remoteproc cdev.
+    case characterDevice(mode: UInt16, kind: FileKind?)
 }
 
 struct FileTree {
@@ -100,7 +103,7 @@ extension Kernel {
         t.file("sys/class/devcoredump/disabled", 0o644, .devcdDisabled)
         t.file("sys/module/firmware_class/parameters/path", 0o644, .firmwarePath)
         t.file("proc/sys/kernel/osrelease", 0o444, .text(textBytes(board.osrelease + "\n")), size: 0)
-        t.add("dev/kmsg", .characterDevice(mode: 0o644))
+        t.add("dev/kmsg", .characterDevice(mode: 0o644, kind: nil))
         t.file(".sim/add", 0o200, .simAdd)
         t.file(".sim/remove", 0o200, .simRemove)
         for p in processors { addProcessor(p, to: &t) }
@@ -133,7 +136,14 @@ extension Kernel {
         t.file("\(dev)/firmware", rw, .rproc(p, .firmware))
         t.file("\(dev)/state", rw, .rproc(p, .state))
         t.file("\(dev)/name", 0o444, .rproc(p, .name))
-        t.file("\(dev)/uevent", 0o644, .uevent(textBytes("DEVTYPE=remoteproc\n")))
+        if let major = p.cdevMajor {
+            t.file("\(dev)/uevent", 0o644, .uevent(textBytes(
+                "MAJOR=\(major)\nMINOR=\(p.index)\nDEVNAME=\(p.deviceName)\nDEVTYPE=remoteproc\n")))
+            t.file("\(dev)/dev", 0o444, .text(textBytes("\(major):\(p.index)\n")))
+            t.add("dev/\(p.deviceName)", .characterDevice(mode: 0o600, kind: .cdev(p)))
+        } else {
+            t.file("\(dev)/uevent", 0o644, .uevent(textBytes("DEVTYPE=remoteproc\n")))
+        }
         t.link("\(dev)/device", to: parentPath)
         t.link("\(dev)/subsystem", to: "sys/class/remoteproc")
         t.file("\(dev)/power/control", 0o644, .powerControl(p))

@@ -191,6 +191,7 @@ public final class Kernel: SimulatedKernel {
         var index = 0
         while processors.contains(where: { $0.index == index }) { index += 1 }
         let p = Processor(description: d, index: index)
+        if board.remoteprocCdev { p.cdevMajor = board.cdevMajor }
         processors.append(p)
         processors.sort { $0.index < $1.index }
         removedPaths.removeAll { $0 == p.devicePath || $0 == p.debugPath }

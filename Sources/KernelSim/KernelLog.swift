@@ -16,10 +16,11 @@ struct LogDevice: Equatable {
     /// `DEVICE=` value, e.g. `"+remoteproc:remoteproc0"`.
     var device: String
 
-    static func rproc(_ index: Int) -> LogDevice {
+    /// remoteprocN; with a character device the device field is its dev_t (`set_dev_info`).
+    static func rproc(_ index: Int, major: Int? = nil) -> LogDevice {
         LogDevice(
             prefix: "remoteproc remoteproc\(index)", subsystem: "remoteproc",
-            device: "+remoteproc:remoteproc\(index)")
+            device: major.map { "c\($0):\(index)" } ?? "+remoteproc:remoteproc\(index)")
     }
     static func platform(driver: String, name: String) -> LogDevice {
         LogDevice(prefix: "\(driver) \(name)", subsystem: "platform", device: "+platform:\(name)")

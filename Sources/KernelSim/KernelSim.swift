@@ -26,7 +26,8 @@
 //   sys/bus/rpmsg/devices/<dev>, sys/bus/virtio/devices/virtioM, sys/bus/platform/devices/…
 //   sys/class/devcoredump/{disabled,devcdM} -> ../../devices/virtual/devcoredump/devcdM/{data,failing_device,…}
 //   sys/kernel/debug/remoteproc/remoteprocN/{name,recovery,crash,resource_table,carveout_memories,coredump,traceK}
-//   sys/module/firmware_class/parameters/path, proc/sys/kernel/osrelease, dev/kmsg
+//   sys/module/firmware_class/parameters/path, proc/sys/kernel/osrelease, dev/kmsg,
+//   dev/remoteprocN (only with BoardDescription.remoteprocCdev)
 //   .sim/add, .sim/remove, .sim/remoteprocN/{start_delay_ms,stop_delay_ms,fail_next_start,
 //     fail_next_stop,crash_after_ms,announce_delay_ms}
 //

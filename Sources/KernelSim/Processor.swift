@@ -233,7 +233,9 @@ final class Processor {
 
     var deviceName: String { "remoteproc\(index)" }
     var name: String { description.name }
-    var log: LogDevice { .rproc(index) }
+    /// The cdev major when the board has CONFIG_REMOTEPROC_CDEV.
+    var cdevMajor: Int?
+    var log: LogDevice { .rproc(index, major: cdevMajor) }
     var parentLog: LogDevice {
         let last = description.parent.split(separator: "/").last.map(String.init) ?? description.parent
         return .platform(driver: description.driverName, name: last)

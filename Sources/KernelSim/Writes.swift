@@ -76,6 +76,7 @@ extension Kernel {
         switch fileKind(path) {
         case .failure(let e): return .completed(.failure(e))
         case .success((let kind, let mode)):
+            if case .cdev(let p) = kind { return storeCdev(p, bytes) }
             let debugfs = path.hasPrefix("sys/kernel/debug/")
             if mode & 0o222 == 0 { return .completed(.failure(debugfs ? .EINVAL : .EACCES)) }
             if debugfs { return store(kind, bytes) }
@@ -236,7 +237,7 @@ extension Kernel {
             let first = Array(s.prefix { $0 != 0x20 && $0 != 0x0a })
             guard words.contains(String(decoding: first, as: UTF8.self)) else { return fail(.EINVAL) }
             return ok()
-        case .trace, .text, .virtioStatus: return fail(.EACCES)
+        case .trace, .text, .virtioStatus, .cdev: return fail(.EACCES)
         }
     }
 
@@ -259,13 +260,37 @@ extension Kernel {
             log.append(.err, p.log, textBytes("Unrecognised option: ") + cString(bytes), at: now)
             return .completed(.failure(.EINVAL))
         }
-        return submitLocked(
-            p, body: body,
-            result: { r in storeReturn(r, count) },
+        return submitCommand(p, body, count)
+    }
+
+    /// Runs a `start`/`stop`/`detach` under the lock; an interrupted lock wait is EINTR with
+    /// "can't lock rproc %s: %d".
+    func submitCommand(_ p: Processor, _ body: @escaping () -> Flow, _ count: Int) -> SimWriteStart {
+        submitLocked(
+            p, body: body, result: { r in storeReturn(r, count) },
             interrupted: {
                 self.logRproc(p, .err, "can't lock rproc \(p.name): \(KernelErrno.EINTR.negative)")
                 return .failure(.EINTR)
             })
+    }
+
+    /// `rproc_cdev_write`: 1…10 bytes compared with `strncmp(cmd, keyword, len)`, so prefixes match
+    /// and a newline does not; no "Boot failed" line.
+    func storeCdev(_ p: Processor, _ bytes: [UInt8]) -> SimWriteStart {
+        let count = bytes.count
+        guard (1...10).contains(count) else { return .completed(.failure(.EINVAL)) }
+        let body: () -> Flow
+        if strncmpEqual(bytes, "start", count) {
+            body = { self.boot(p) }
+        } else if strncmpEqual(bytes, "stop", count) {
+            body = { self.shutdown(p) }
+        } else if strncmpEqual(bytes, "detach", count) {
+            body = { self.detach(p) }
+        } else {
+            logRproc(p, .err, "Unrecognized option")
+            return .completed(.failure(.EINVAL))
+        }
+        return submitCommand(p, body, count)
     }
 
     /// `rproc_set_firmware`.

@@ -306,3 +306,35 @@ import Testing
         #expect(s.kernel.openCheck("proc/sys/kernel/osrelease", forWriting: true).map { 0 } == .failure(.EACCES))
     }
 }
+
+/// CONFIG_REMOTEPROC_CDEV (§5): `dev/remoteprocN` writes.
+@Suite struct CharacterDeviceTests {
+    func board() -> Sim { Sim(configure: { $0.remoteprocCdev = true; $0.cdevMajor = 241 }) }
+
+    @Test func nodeDevAttributeUeventAndKmsgDevice() {
+        let s = board()
+        #expect(s.kernel.stat("dev/remoteproc0") == .success(.characterDevice(mode: 0o600)))
+        #expect(s.read("\(Sim.rproc0)/dev") == "241:0\n")
+        #expect(s.read("\(Sim.rproc0)/uevent") == "MAJOR=241\nMINOR=0\nDEVNAME=remoteproc0\nDEVTYPE=remoteproc\n")
+        #expect(s.readResult("dev/remoteproc0") == .failure(.EINVAL))
+        let first = s.kernel.kmsgRecord(atOrAfter: 0).map { String(decoding: $0.bytes, as: UTF8.self) }
+        #expect(first?.hasSuffix(" SUBSYSTEM=remoteproc\n DEVICE=c241:0\n") == true)
+        #expect(!Sim().exists("dev/remoteproc0"))
+    }
+
+    @Test func writesAcceptPrefixesAndNoNewline() {
+        let s = board()
+        #expect(s.write("dev/remoteproc0", "start\n").errno == .EINVAL)
+        #expect(s.logged("remoteproc remoteproc0: Unrecognized option"))
+        #expect(s.write("dev/remoteproc0", "").errno == .EINVAL)
+        #expect(s.write("dev/remoteproc0", "startstart!").errno == .EINVAL)
+        #expect(s.write("dev/remoteproc0", "s") == .success(1))
+        #expect(s.state == "running\n")
+        #expect(s.write("dev/remoteproc0", "sto") == .success(3))
+        #expect(s.state == "offline\n")
+        #expect(s.write("dev/remoteproc0", "d").errno == .EINVAL)
+        s.firmware.files = [:]
+        #expect(s.write("dev/remoteproc0", "start").errno == .ENOENT)
+        #expect(!s.logged("Boot failed: -2"))
+    }
+}
