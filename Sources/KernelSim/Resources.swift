@@ -144,7 +144,7 @@ extension Kernel {
                         logParent(p, .warn, "Allocated carveout doesn't fit device address request")
                     }
                 } else {
-                    if dma >> 32 != 0 { logParent(p, .warn, "DMA address cast in 32bit to fit resource table format") }
+                    if dma >> 32 != 0 { logRproc(p, .warn, "DMA address cast in 32bit to fit resource table format") }
                     c.deviceAddress = dma & 0xffff_ffff
                 }
             }
