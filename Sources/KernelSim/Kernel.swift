@@ -274,3 +274,32 @@ extension Result {
         return nil
     }
 }
+
+/// What the model knows about one processor that its files do not show (for `rproc-sim`
+/// diagnostics and tests): the hidden power refcount, the crash count, the lock queue.
+public struct ProcessorSnapshot: Sendable, Equatable {
+    /// N of remoteprocN.
+    public var index: Int
+    public var name: String
+    public var state: ProcessorStateValue
+    /// `rproc->power`.
+    public var power: Int
+    /// `rproc->crash_cnt`.
+    public var crashCount: UInt32
+    /// NEW's `rproc->deleting`.
+    public var deleting: Bool
+    /// Whether an operation holds `rproc->lock`, and how many writers wait for it.
+    public var lockHeld: Bool
+    public var lockWaiters: Int
+}
+
+extension Kernel {
+    /// The registered processors, by index.
+    public var processorSnapshots: [ProcessorSnapshot] {
+        processors.map {
+            ProcessorSnapshot(
+                index: $0.index, name: $0.name, state: $0.state, power: $0.power, crashCount: $0.crashCount,
+                deleting: $0.deleting, lockHeld: $0.lockHolder != nil, lockWaiters: $0.lockQueue.count)
+        }
+    }
+}

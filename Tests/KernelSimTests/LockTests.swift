@@ -19,6 +19,8 @@ import Testing
             return
         }
         s.advance(ms: 50)
+        #expect(s.kernel.processorSnapshots[0].lockHeld)
+        #expect(s.kernel.processorSnapshots[0].lockWaiters == 1)
         #expect(s.kernel.result(of: start) == nil)
         #expect(s.kernel.result(of: stop) == nil)
         #expect(s.state == "offline\n")

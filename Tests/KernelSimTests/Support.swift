@@ -123,7 +123,7 @@ final class Sim {
     }
 
     var state: String { read("\(Sim.rproc0)/state") }
-    var power: Int { kernel.processors.first { $0.index == 0 }?.power ?? -1 }
+    var power: Int { kernel.processorSnapshots.first { $0.index == 0 }?.power ?? -1 }
     var log: [String] { kernel.kernelLogTexts }
     func logged(_ text: String) -> Bool { log.contains { $0.hasSuffix(text) } }
     func exists(_ path: String) -> Bool { (try? kernel.stat(resolve(path)).get()) != nil }
