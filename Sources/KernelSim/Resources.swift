@@ -10,14 +10,30 @@ extension Kernel {
     /// Returns 0, a negative errno, or CLASSIC's positive quirk value; logs the kernel's lines.
     func handleResources(_ p: Processor) -> Int32 {
         guard let table = p.tablePtr else { return 0 }
-        let plan: ResourcePlan
-        switch loader.handleResources(table.bytes, hasIOMMU: p.description.hasIOMMU) {
+        let bytes = table.bytes
+        switch loader.handleResources(bytes, hasIOMMU: p.description.hasIOMMU) {
         case .failure(let f):
+            // The kernel handled the entries before the failing one; apply those first (their own
+            // failures, e.g. a carveout name clash, come first), from the table cut to them.
+            if let k = f.index, k > 0, bytes.count >= 8 {
+                var cut = bytes
+                for i in 0..<4 { cut[4 + i] = UInt8(truncatingIfNeeded: UInt32(k) >> (8 * UInt32(i))) }
+                if case .success(let before) = loader.handleResources(cut, hasIOMMU: p.description.hasIOMMU) {
+                    let r = apply(p, before, table)
+                    if r != 0 { return r }
+                }
+            }
             logLines(p, f.log)
             return f.returnValue
-        case .success(let pl): plan = pl
+        case .success(let plan):
+            logLines(p, plan.log)
+            return apply(p, plan, table)
         }
-        logLines(p, plan.log)
+    }
+
+    /// The model's half of resource handling: carveout registration, trace files, rproc-virtio
+    /// devices, in table order; logs "Failed to process resources: %d" on a failure.
+    func apply(_ p: Processor, _ plan: ResourcePlan, _ table: TableRef) -> Int32 {
         enum Step { case carveout(PlannedCarveout), trace(PlannedTrace), vdev(PlannedVdev), devmem }
         var steps: [(Int, Step)] = plan.carveouts.map { ($0.entryIndex, .carveout($0)) }
         steps += plan.traces.map { ($0.entryIndex, .trace($0)) }

@@ -338,3 +338,24 @@ import Testing
         #expect(!s.logged("Boot failed: -2"))
     }
 }
+
+@Suite struct ResourceOrderTests {
+    @Test func entriesBeforeAFailingOneAreHandledFirst() {
+        var b = ElfBuilder.minimalRemoteproc()
+        b.resourceTable?.entries = [
+            .vdev(id: 7, vrings: [.init(count: 0), .init()]),
+            .carveout(da: 0x1000_0000, length: 0x1000, name: "a"),
+            .carveout(da: 0x1000_0000, length: 0x1000, name: "a"),
+            .trace(da: 0x1000_9000, length: 0x100, reserved: 1, name: "t"),
+        ]
+        let s = Sim(files: ["/lib/firmware/m4.elf": b.build()])
+        #expect(s.write("\(Sim.rproc0)/state", "start").errno == .ENOMEM)
+        let log = s.log
+        let probe = log.firstIndex { $0.hasSuffix("probe of rproc-virtio.0.auto failed with error -22") }
+        let clash = log.firstIndex { $0.hasSuffix("Carveout already associated to resource table") }
+        #expect(probe != nil && clash != nil && probe! < clash!)
+        #expect(s.logged("Failed to process resources: -12"))
+        #expect(!s.logged("trace rsc has non zero reserved bytes"))
+        #expect(!s.exists("\(Sim.rproc0)/rproc-virtio.0.auto"))
+    }
+}
