@@ -41,25 +41,21 @@ extension Kernel {
     func shutdown(_ p: Processor) -> Flow {
         let allowed = p.state == .running || p.state == .attached || (flavour.isNew && p.state == .crashed)
         guard allowed else { return .done(KernelErrno.EINVAL.negative) }
-        p.power -= 1
-        if p.power != 0 { return .done(0) }
-        return bind(stop(p, crashed: p.state == .crashed)) { r in
-            if r != 0 {
-                p.power += 1
-                return .done(r)
-            }
-            self.resourceCleanup(p)
-            self.freeTables(p)
-            return .done(0)
-        }
+        return releasePower(p) { self.stop(p, crashed: p.state == .crashed) }
     }
 
     /// `rproc_detach()`, after the lock is taken.
     func detach(_ p: Processor) -> Flow {
         guard p.state == .attached else { return .done(KernelErrno.EINVAL.negative) }
+        return releasePower(p) { self.detachDevice(p) }
+    }
+
+    /// The common tail of shutdown and detach: `atomic_dec_and_test(&power)`; at zero run
+    /// `operation`, re-increment on its failure, else free every resource and the table.
+    func releasePower(_ p: Processor, _ operation: @escaping () -> Flow) -> Flow {
         p.power -= 1
         if p.power != 0 { return .done(0) }
-        return bind(detachDevice(p)) { r in
+        return bind(operation()) { r in
             if r != 0 {
                 p.power += 1
                 return .done(r)
