@@ -81,19 +81,17 @@ struct ByteReader {
         return Array(buffer[r])
     }
 
-    /// The text starting at `offset` up to the first NUL, searched no further than `limit`
-    /// (exclusive, clamped to the buffer end). Nil if `offset` is outside or no NUL is found
-    /// before the limit. Invalid UTF-8 is repaired (U+FFFD), never trapped on.
-    func cString(at offset: UInt64, limit: UInt64) -> String? {
+    /// The range of the text starting at `offset` up to (not including) the first NUL, searched no
+    /// further than `limit` (exclusive, clamped to the buffer end). Nil if `offset` is outside or no
+    /// NUL is found before the limit.
+    func cStringRange(at offset: UInt64, limit: UInt64) -> Range<Int>? {
         let end = min(limit, UInt64(buffer.count))
         guard offset < end else { return nil }
         let start = Int(offset)
         var i = start
         let stop = Int(end)
         while i < stop {
-            if buffer[i] == 0 {
-                return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start ..< i]), as: UTF8.self)
-            }
+            if buffer[i] == 0 { return start ..< i }
             i += 1
         }
         return nil

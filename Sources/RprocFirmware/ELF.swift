@@ -80,9 +80,14 @@ public struct SectionHeader: Hashable, Sendable {
     public var headerOffset: UInt64
     /// `sh_name`: offset of the name in the section-name string table.
     public var nameOffset: UInt32
-    /// The NUL-terminated name read (bounds-checked) from the section-name string table; nil when
-    /// that table or the terminating NUL is not inside the file.
-    public var name: String?
+    /// The bytes of the NUL-terminated name (without the NUL) read, bounds-checked, from the
+    /// section-name string table; nil when that table or the terminating NUL is not inside the file
+    /// (or the name is longer than 4 KiB).
+    public var nameBytes: ArraySlice<UInt8>?
+    /// The name as text (invalid UTF-8 repaired), decoded from `nameBytes` on each access.
+    public var name: String? { nameBytes.map { String(decoding: $0, as: UTF8.self) } }
+    /// True when the name is exactly `name`, compared without decoding.
+    public func hasName(_ name: String) -> Bool { nameBytes.map { $0.elementsEqual(name.utf8) } ?? false }
     /// `sh_type`.
     public var type: SectionType
     /// `sh_flags`.
@@ -155,7 +160,7 @@ public struct FirmwareImage: Hashable, Sendable {
         self.header = header
         self.programHeaders = Self.readProgramHeaders(r, header)
         self.sectionHeaders = Self.readSectionHeaders(r, header)
-        if let section = sectionHeaders.first(where: { $0.name == resourceTableSectionName }) {
+        if let section = sectionHeaders.first(where: { $0.hasName(resourceTableSectionName) }) {
             self.resourceTable = ResourceTable(section: section, image: r)
         } else {
             self.resourceTable = nil
@@ -250,22 +255,46 @@ public struct FirmwareImage: Hashable, Sendable {
         var names: (offset: UInt64, end: UInt64)?
         if !strtabHeader.overflow,
            case let (at, overflow) = h.sectionHeaderOffset.addingReportingOverflow(strtabHeader.partialValue),
-           !overflow, let s = readSectionHeader(r, at: at, index: 0, wide: wide, names: nil) {
+           !overflow, let s = readSectionHeader(r, at: at, index: 0, wide: wide) {
             let (end, o2) = s.offset.addingReportingOverflow(s.size)
             if r.contains(s.offset, 0) { names = (s.offset, o2 ? UInt64.max : end) }
         }
         var result: [SectionHeader] = []
         result.reserveCapacity(n)
+        var nameRanges: [Range<Int>?] = []
+        nameRanges.reserveCapacity(n)
         for i in 0 ..< n {
             let o = h.sectionHeaderOffset + UInt64(i * stride)
-            if let s = readSectionHeader(r, at: o, index: i, wide: wide, names: names) { result.append(s) }
+            guard let s = readSectionHeader(r, at: o, index: i, wide: wide) else { continue }
+            result.append(s)
+            var range: Range<Int>?
+            if let names, case let (start, overflow) = names.offset.addingReportingOverflow(UInt64(s.nameOffset)),
+               !overflow {
+                range = r.cStringRange(at: start, limit: min(names.end, start &+ UInt64(maximumNameLength)))
+            }
+            nameRanges.append(range)
+        }
+        // One copy of the bytes all names span, shared by every header's `nameBytes` slice (no
+        // allocation per name); a hostile spread-out table falls back to one copy per name.
+        let present = nameRanges.compactMap { $0 }
+        if let low = present.map(\.lowerBound).min(), let high = present.map(\.upperBound).max() {
+            let shared = high - low <= 1 << 20 ? Array(r.buffer[low ..< high]) : nil
+            for i in result.indices {
+                guard let range = nameRanges[i] else { continue }
+                if let shared {
+                    result[i].nameBytes = shared[(range.lowerBound - low) ..< (range.upperBound - low)]
+                } else {
+                    result[i].nameBytes = Array(r.buffer[range])[...]
+                }
+            }
         }
         return result
     }
 
-    private static func readSectionHeader(
-        _ r: ByteReader, at o: UInt64, index: Int, wide: Bool, names: (offset: UInt64, end: UInt64)?
-    ) -> SectionHeader? {
+    /// Names longer than this are treated as unreadable (bounds the NUL search per section).
+    static let maximumNameLength = 4096
+
+    private static func readSectionHeader(_ r: ByteReader, at o: UInt64, index: Int, wide: Bool) -> SectionHeader? {
         let nameOffset: UInt32, type: UInt32, flags: UInt64, addr: UInt64, off: UInt64, size: UInt64
         let link: UInt32, info: UInt32, align: UInt64, entsize: UInt64
         if wide {
@@ -282,12 +311,7 @@ public struct FirmwareImage: Hashable, Sendable {
             (nameOffset, type, flags, addr, off, size) = (n, t, UInt64(f), UInt64(a), UInt64(of), UInt64(s))
             (link, info, align, entsize) = (l, inf, UInt64(al), UInt64(es))
         }
-        var name: String?
-        if let names {
-            let (start, overflow) = names.offset.addingReportingOverflow(UInt64(nameOffset))
-            if !overflow { name = r.cString(at: start, limit: names.end) }
-        }
-        return SectionHeader(index: index, headerOffset: o, nameOffset: nameOffset, name: name,
+        return SectionHeader(index: index, headerOffset: o, nameOffset: nameOffset, nameBytes: nil,
                              type: SectionType(rawValue: type), flags: flags, address: addr, offset: off,
                              size: size, link: link, info: info, alignment: align, entrySize: entsize)
     }

@@ -122,6 +122,17 @@ import Testing
         #expect(FirmwareCheck.check(t.build()).errors.map(\.code) == ["rsc.truncated"])
     }
 
+    @Test func sectionNamesAreReadInsideTheNameTableOnly() throws {
+        var b = ElfBuilder.minimalRemoteproc()
+        b.sections[0].nameOffsetOverride = 10_000  // .text's name far outside .shstrtab
+        b.sections.append(.init(name: String(repeating: "x", count: 5000), contents: .bytes([])))
+        let image = try FirmwareImage(parsing: b.build())
+        #expect(image.sectionHeaders[1].name == nil && image.sectionHeaders[1].nameOffset == 10_000)
+        #expect(image.sectionHeaders[2].name == nil)  // longer than the 4 KiB limit
+        #expect(image.sectionHeaders[3].name == ".resource_table" && image.sectionHeaders[3].hasName(".resource_table"))
+        #expect(image.resourceTable != nil)
+    }
+
     @Test func namedConstantTablesRoundTrip() {
         func roundTrip<T: NamedConstant>(_: T.Type) {
             for (value, name) in T.table {
