@@ -219,8 +219,6 @@ final class Processor {
     var loadedTableLocation: (address: UInt64, size: Int)?
     /// Bumped at every `ops->start`/`ops->stop`: cancels the simulated watchdog.
     var runGeneration: UInt64 = 0
-    /// Endpoint addresses in use (`vrp->endpoints`), per virtio device index.
-    var nextEndpointHint = 1024
 
     init(description: ProcessorDescription, index: Int) {
         self.description = description

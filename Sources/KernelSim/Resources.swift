@@ -110,7 +110,7 @@ extension Kernel {
             logLines(p, [line])
             failure = KernelErrno.EINVAL.negative
         } else {
-            failure = probeVirtio(p, dev, t)
+            failure = probeVirtio(p, dev, planned.device.vrings, t)
         }
         if let r = failure {
             log.append(.warn, nil, "rproc-virtio: probe of \(dev.name) failed with error \(r)", at: now)
@@ -122,11 +122,11 @@ extension Kernel {
 
     /// `rproc_virtio_probe` after the vring sanity check: vring carveouts and notify ids.
     /// Returns the error, or nil.
-    private func probeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ t: TableRef) -> Int32? {
-        for j in 0..<dev.vringCount {
+    private func probeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ vrings: [Vring], _ t: TableRef) -> Int32? {
+        for (j, vring) in vrings.enumerated() {
             let v = dev.tableOffset + 24 + 20 * j
-            let da = t.u32(v), align = t.u32(v + 4), num = t.u32(v + 8)
-            let size = pageAlign(vringSize(num: UInt64(num), align: UInt64(align)))
+            let da = vring.da
+            let size = vring.allocationSize()
             let name = "vdev\(dev.vdevIndex)vring\(j)"
             if let mem = p.carveouts.first(where: { $0.name == name }) {
                 if checkCarveoutAddress(p, mem, da, Int(size)) != 0 { return KernelErrno.ENOMEM.negative }
@@ -287,11 +287,6 @@ extension Kernel {
         virtioIds.remove(v.index)
         dev.virtio = nil
     }
-}
-
-/// `vring_size(num, align)` (include/uapi/linux/virtio_ring.h).
-func vringSize(num: UInt64, align: UInt64) -> UInt64 {
-    ((16 &* num &+ 2 &* (3 &+ num) &+ align &- 1) & ~(align &- 1)) &+ 6 &+ 8 &* num
 }
 
 func pageAlign(_ v: UInt64) -> UInt64 { (v &+ 4095) & ~4095 }
