@@ -16,16 +16,15 @@ let fixture: String = {
     return parts.joined(separator: "/")
 }()
 
+/// The whole file, in one read of its `st_size` bytes.
 func readFile(_ path: String) -> [UInt8] {
-    guard let f = fopen(path, "rb") else { fatalError("cannot open \(path)") }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n <= 0 { break }
-        bytes += chunk[0 ..< n]
-    }
+    let fd = open(path, O_RDONLY)
+    var info = stat()
+    guard fd >= 0, fstat(fd, &info) == 0 else { fatalError("cannot open \(path)") }
+    defer { close(fd) }
+    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+    let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n == bytes.count else { fatalError("short read of \(path)") }
     return bytes
 }
 
