@@ -13,5 +13,10 @@ let package = Package(
         .executableTarget(
             name: "FirmwareParse",
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
+        .executableTarget(
+            name: "KernelSimModel",
+            dependencies: [
+                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
+            ]),
     ]
 )
