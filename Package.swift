@@ -71,6 +71,8 @@ let package = Package(
         // MARK: Executables: thin mains over the libraries.
         .executableTarget(name: "rprocd", dependencies: ["RprocDaemon"]),
         .executableTarget(name: "rprocctl", dependencies: ["RprocCtl"]),
+        // A developer tool, not installed: writes the tests' sample firmware (README's first command).
+        .executableTarget(name: "make-sample-firmware", dependencies: ["RprocTestSupport"]),
         .executableTarget(
             name: "rproc-sim",
             dependencies: [

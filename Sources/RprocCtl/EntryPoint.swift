@@ -1,0 +1,79 @@
+// rprocctl's main: parsing, running, and turning every outcome into an LSB exit code.
+
+import ArgumentParser
+
+/// Runs rprocctl with `arguments` (without the program name) and returns the exit code.
+///
+/// ArgumentParser's own `main()` exits 64 (`EX_USAGE`) on usage errors; systemctl exits 2
+/// (LSB "invalid argument"), so this maps every validation failure to
+/// ``ExitStatus/invalidArgument``. Help and version go to standard output with exit 0;
+/// errors go to standard error.
+public func rprocctlMain(_ arguments: [String]) -> Int32 {
+    let stdoutIsTerminal = Terminal.isTerminal(1)
+    let arguments = expandingBareJSON(arguments, stdoutIsTerminal: stdoutIsTerminal)
+    do {
+        var command = try RootCommand.parseAsRoot(arguments)
+        if var verb = command as? any VerbCommand {
+            let context = OutputContext.current(stdoutIsTerminal: stdoutIsTerminal)
+            return try verb.execute(context).rawValue
+        }
+        try command.run()
+        return ExitStatus.success.rawValue
+    } catch let failure as CommandFailure {
+        Terminal.write(failure.message + "\n", to: 2)
+        return failure.status.rawValue
+    } catch {
+        let message = RootCommand.fullMessage(for: error)
+        let code = RootCommand.exitCode(for: error)
+        if code == .success {
+            if !message.isEmpty { Terminal.write(message + "\n", to: 1) }
+            return ExitStatus.success.rawValue
+        }
+        if !message.isEmpty { Terminal.write(message + "\n", to: 2) }
+        return code == .validationFailure ? ExitStatus.invalidArgument.rawValue : code.rawValue
+    }
+}
+
+/// Replaces a bare `--json` (no `=MODE`) by `--json=pretty` on a terminal and `--json=short`
+/// otherwise, as systemd's `-j` chooses. ArgumentParser has no options with an optional value,
+/// and `--json FILE` must not take `FILE` as the mode. Arguments after `--` are left alone.
+func expandingBareJSON(_ arguments: [String], stdoutIsTerminal: Bool) -> [String] {
+    var result: [String] = []
+    result.reserveCapacity(arguments.count)
+    var afterTerminator = false
+    for argument in arguments {
+        if argument == "--" { afterTerminator = true }
+        if !afterTerminator && argument == "--json" {
+            result.append("--json=" + JSONMode.bare(stdoutIsTerminal: stdoutIsTerminal).rawValue)
+        } else {
+            result.append(argument)
+        }
+    }
+    return result
+}
+
+/// Where a verb's output goes and how it looks.
+struct OutputContext {
+    /// Whether to colour standard output.
+    let styler: Styler
+
+    static func current(stdoutIsTerminal: Bool) -> OutputContext {
+        let environment = Terminal.environment(["NO_COLOR", "TERM"])
+        return OutputContext(
+            styler: Styler(enabled: Terminal.colorsEnabled(environment: environment, stdoutIsTerminal: stdoutIsTerminal)))
+    }
+}
+
+/// A verb: a command that runs with an output context and returns its exit status.
+protocol VerbCommand: ParsableCommand {
+    /// Runs the verb. Throws ``CommandFailure`` for failures with their own message and code.
+    mutating func execute(_ context: OutputContext) throws -> ExitStatus
+}
+
+extension VerbCommand {
+    /// Verbs run through ``rprocctlMain(_:)``; called any other way they still work.
+    public mutating func run() throws {
+        let status = try execute(OutputContext.current(stdoutIsTerminal: Terminal.isTerminal(1)))
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}
