@@ -117,10 +117,24 @@ private struct Cursor {
         skipWhitespace()
     }
 
-    /// After a comma: refuses `]`/`}` as a trailing comma.
-    mutating func afterComma(at comma: Int, close: UInt8) throws(JSONParseError) {
+    /// After an element: consumes a comma and returns false (refusing a comma right before
+    /// `close`), or consumes `close` and returns true.
+    mutating func endOfElement(close: UInt8) throws(JSONParseError) -> Bool {
         skipWhitespace()
-        if peek == close { throw JSONParseError(.trailingComma, at: comma) }
+        let byte = try current()
+        switch byte {
+        case UInt8(ascii: ","):
+            let comma = position
+            position += 1
+            skipWhitespace()
+            if peek == close { throw JSONParseError(.trailingComma, at: comma) }
+            return false
+        case close:
+            position += 1
+            return true
+        default:
+            throw JSONParseError(.unexpectedByte(byte), at: position)
+        }
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -130,21 +144,10 @@ private struct Cursor {
             position += 1
             return .array(elements)
         }
-        while true {
+        repeat {
             elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            switch try current() {
-            case UInt8(ascii: ","):
-                let comma = position
-                position += 1
-                try afterComma(at: comma, close: UInt8(ascii: "]"))
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(elements)
-            case let byte:
-                throw JSONParseError(.unexpectedByte(byte), at: position)
-            }
-        }
+        } while try !endOfElement(close: UInt8(ascii: "]"))
+        return .array(elements)
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -167,18 +170,7 @@ private struct Cursor {
             position += 1
             skipWhitespace()
             object.appendUnique(key, try parseValue(depth: depth))
-            skipWhitespace()
-            switch try current() {
-            case UInt8(ascii: ","):
-                let comma = position
-                position += 1
-                try afterComma(at: comma, close: UInt8(ascii: "}"))
-            case UInt8(ascii: "}"):
-                position += 1
-                return .object(object)
-            case let byte:
-                throw JSONParseError(.unexpectedByte(byte), at: position)
-            }
+            if try endOfElement(close: UInt8(ascii: "}")) { return .object(object) }
         }
     }
 
