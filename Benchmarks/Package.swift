@@ -1,16 +1,19 @@
 // swift-tools-version:6.0
 //
-// rprocd's benchmarks: run on demand, never in the test suite.
-//     swift run -c release --package-path Benchmarks <Target>
+// rprocd benchmarks: one executable per benchmark, run on demand:
+//   swift run -c release --package-path Benchmarks <Target>
 import PackageDescription
 
 let package = Package(
     name: "rprocd-benchmarks",
     dependencies: [
-        .package(path: ".."),
+        .package(name: "rprocd", path: ".."),
     ],
     targets: [
-        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (issue #2).
-        .executableTarget(name: "InspectVsReadelf", path: "Sources/InspectVsReadelf"),
+        .executableTarget(
+            name: "FirmwareParse",
+            dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
+        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
+        .executableTarget(name: "InspectVsReadelf"),
     ]
 )

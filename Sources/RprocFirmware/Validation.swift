@@ -43,6 +43,73 @@ public struct Finding: Hashable, Sendable, CustomStringConvertible {
 
     /// `error rsc.missing: …`.
     public var description: String { "\(severity) \(code): \(message)" }
+
+    /// Every code `FirmwareCheck` and `KernelLoader` can emit, with its severity and a one-line summary (kernel line
+    /// in quotes where there is one), in check order: the list for documentation and `--help`.
+    public static let checks: [(code: String, severity: Severity, summary: String)] = [
+        ("elf.too-small", .error, "file shorter than 52 bytes: \"Image is too small\""),
+        ("elf.bad-magic", .error, "not \\x7fELF: \"Image is corrupted (bad magic)\""),
+        ("elf.class", .error, "EI_CLASS not 1/2: \"Unsupported class: %d\""),
+        ("elf.elf64-too-small", .error, "ELF64 shorter than 64 bytes: \"elf64 header is too small\""),
+        ("elf.byte-order", .error, "EI_DATA differs from the board kernel's: \"Unsupported firmware endianness\""),
+        ("elf.shdr-truncated", .error, "first section header past the end (6.1, 6.12 ≤ .111): \"Image is too small\""),
+        ("elf.shdr-out-of-bounds", .error, "e_shoff or e_shnum headers past the end (6.12.117): \"Section header table is out of bounds\" / \"Section headers are out of bounds\""),
+        ("elf.shstrndx-out-of-bounds", .error, "e_shstrndx header past the end (6.12.117): \"Image is too small\""),
+        ("elf.no-loadable-segments", .error, "e_phnum 0: \"No loadable segments\""),
+        ("elf.phoff-out-of-bounds", .error, "e_phoff past the end: \"Firmware size is too small\""),
+        ("segment.filesz-exceeds-memsz", .error, "\"bad phdr filesz 0x%llx memsz 0x%llx\""),
+        ("segment.truncated", .error, "segment bytes past the end: \"truncated fw: need 0x%llx avail 0x%zx\""),
+        ("segment.memsz-overflow", .error, "p_memsz over 4 GiB on a 32-bit kernel: \"size (%llx) does not fit in size_t type\""),
+        ("segment.outside-memory", .error, "segment outside the memory windows and carveouts: \"bad phdr da 0x%llx mem 0x%llx\""),
+        ("rsc.missing", .error, "no .resource_table section (default ELF ops; some drivers tolerate it): silent EINVAL"),
+        ("rsc.truncated", .error, "table section past the end: \"resource table truncated\""),
+        ("rsc.header-less", .error, "table smaller than 16 bytes: \"header-less resource table\""),
+        ("rsc.version", .error, "ver not 1: \"unsupported fw ver: %d\""),
+        ("rsc.reserved-nonzero", .error, "\"non zero reserved bytes\""),
+        ("rsc.incomplete", .error, "offset array past the table: \"resource table incomplete\""),
+        ("rsc.entry-outside", .error, "entry offset without room for a type word (NEW: also < 16): \"rsc table is truncated\""),
+        ("carveout.truncated", .error, "\"carveout rsc is truncated\""),
+        ("carveout.reserved-nonzero", .error, "\"carveout rsc has non zero reserved bytes\""),
+        ("devmem.needs-iommu", .error, "devmem entry on a processor without IOMMU: silent EINVAL"),
+        ("devmem.truncated", .error, "\"devmem rsc is truncated\""),
+        ("devmem.reserved-nonzero", .error, "\"devmem rsc has non zero reserved bytes\""),
+        ("trace.truncated", .error, "\"trace rsc is truncated\""),
+        ("trace.reserved-nonzero", .error, "\"trace rsc has non zero reserved bytes\""),
+        ("vdev.truncated", .error, "\"vdev rsc is truncated\""),
+        ("vdev.reserved-nonzero", .error, "\"vdev rsc has non zero reserved bytes\""),
+        ("vdev.too-many-vrings", .error, "\"too many vrings: %d\""),
+        ("vendor.failed", .error, "the driver's handle_rsc refused a vendor entry"),
+        ("vendor.ignored-last", .error, "CLASSIC: an ignored vendor entry last makes the walk return 1: \"Failed to process resources: 1\""),
+        ("vendor.unsupported", .warning, "vendor type skipped: \"unsupported vendor resource %d\""),
+        ("rsc.unknown-type", .warning, "unknown type skipped: \"unsupported resource %d\""),
+        ("elf.phentsize", .warning, "e_phentsize is not the native size (the kernel ignores it)"),
+        ("elf.shentsize", .warning, "e_shentsize is not the native size (the kernel ignores it)"),
+        ("elf.phdr-outside", .warning, "program headers past the end of the file"),
+        ("elf.shdr-outside", .warning, "section headers past the end of the file"),
+        ("segment.overlap", .warning, "loaded segments overlap by p_paddr"),
+        ("elf.entry-outside", .warning, "entry point outside every loaded segment"),
+        ("rsc.not-loaded", .warning, ".resource_table sh_addr not in a loaded segment or memory window: the table is never copied"),
+        ("carveout.duplicate-name", .warning, "two carveouts with the same name"),
+        ("carveout.name-format", .warning, "carveout name contains '%' (used as a format string)"),
+        ("resource.outside-memory", .warning, "trace buffer or vring outside the memory windows"),
+        ("vdev.rpmsg-no-ns", .warning, "rpmsg vdev without VIRTIO_RPMSG_F_NS: no channels appear"),
+        ("vring.invalid-qsz", .warning, "vring num or align 0: \"invalid qsz (%d) or alignment (%d)\", no virtio device"),
+        ("vring.num-not-power-of-two", .warning, "vring num not a power of two"),
+        ("vring.duplicate-notifyid", .warning, "two vrings with the same notify id"),
+    ]
+
+    /// Makes a finding (for tests and tools that render findings).
+    public init(code: String, severity: Severity, message: String, offset: UInt64? = nil, index: Int? = nil,
+                errno: KernelErrno? = nil, kernelLog: [String] = [], refusedBy: [KernelProfile] = []) {
+        self.code = code
+        self.severity = severity
+        self.message = message
+        self.offset = offset
+        self.index = index
+        self.errno = errno
+        self.kernelLog = kernelLog
+        self.refusedBy = refusedBy
+    }
 }
 
 /// What `FirmwareCheck` should assume about the processor.
@@ -81,6 +148,13 @@ public struct FirmwareReport: Sendable {
     public var parseError: FirmwareError?
     /// Every finding: errors first, then warnings, each group in check order.
     public var findings: [Finding]
+
+    /// Makes a report (for tests and tools that render reports).
+    public init(image: FirmwareImage?, parseError: FirmwareError?, findings: [Finding]) {
+        self.image = image
+        self.parseError = parseError
+        self.findings = findings
+    }
 
     /// The error findings.
     public var errors: [Finding] { findings.filter { $0.severity == .error } }
@@ -134,7 +208,14 @@ public enum FirmwareCheck {
         var order: [Key] = []
         var refused: [Key: [KernelProfile]] = [:]
         var skipped: [(Int, ResourceType, KernelLogLine)] = []
-        for profile in options.kernels {
+        // Profiles of one flavour check firmware identically (contract §8.1): evaluate each flavour once.
+        var byFlavour: [(KernelProfile, [KernelProfile])] = []
+        for p in options.kernels {
+            if let i = byFlavour.firstIndex(where: { $0.0.flavour == p.flavour }) { byFlavour[i].1.append(p) } else {
+                byFlavour.append((p, [p]))
+            }
+        }
+        for (profile, members) in byFlavour {
             let loader = KernelLoader(profile: profile, hostByteOrder: options.hostByteOrder)
             var failures = loader.sanityFailures(parsed, buffer: buffer)
             if failures.isEmpty, case .success(let image) = parsed {
@@ -157,7 +238,7 @@ public enum FirmwareCheck {
                 let key = Key(code: f.code, offset: f.offset, index: f.index, log: f.log, detail: f.detail,
                               value: f.returnValue)
                 if refused[key] == nil { order.append(key) }
-                refused[key, default: []].append(profile)
+                refused[key, default: []].append(contentsOf: members)
             }
         }
         var findings = order.map { k in

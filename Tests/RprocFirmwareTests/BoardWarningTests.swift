@@ -16,6 +16,8 @@ import Testing
         let f = report.findings.first { $0.code == code }
         #expect(f?.severity == .warning, "\(report.findings)", sourceLocation: sourceLocation)
         #expect(f?.refusedBy == [], sourceLocation: sourceLocation)
+        #expect(Finding.checks.contains { $0.code == code && $0.severity == .warning }, "\(code) not in Finding.checks",
+                sourceLocation: sourceLocation)
         #expect(report.errors == [], sourceLocation: sourceLocation)
         let valid = FirmwareCheck.check(ElfBuilder.minimalRemoteproc().build(), options: options)
         #expect(!valid.findings.contains { $0.code == code }, sourceLocation: sourceLocation)
@@ -111,5 +113,16 @@ import Testing
     @Test func entrySizeFieldsTheKernelIgnores() {
         expectWarning("elf.phentsize", wrong: Self.built { $0.header.programHeaderEntrySize = 40 })
         expectWarning("elf.shentsize", wrong: Self.built { $0.header.sectionHeaderEntrySize = 0 })
+    }
+
+    @Test func sectionHeadersPastTheEndOnKernelsThatDoNotCheck() {
+        let only61 = CheckOptions(kernels: KernelProfile.profiles(of: [.v6_1]))
+        expectWarning("elf.shdr-outside", wrong: Self.built { $0.header.sectionHeaderCount = 40 }, options: only61)
+    }
+
+    @Test func carveoutNameUsedAsFormatString() {
+        expectWarning("carveout.name-format", wrong: Self.built {
+            $0.resourceTable?.entries[0] = .carveout(da: 0x1000_0000, length: 0x10_0000, name: "mem%d")
+        })
     }
 }

@@ -21,6 +21,8 @@ import Testing
         #expect(f != nil, "no \(code) in \(FirmwareCheck.check(wrong, options: options).findings)", sourceLocation: sourceLocation)
         guard let f else { return }
         #expect(f.severity == .error, sourceLocation: sourceLocation)
+        #expect(Finding.checks.contains { $0.code == code && $0.severity == .error }, "\(code) not in Finding.checks",
+                sourceLocation: sourceLocation)
         #expect(f.kernels == kernels, sourceLocation: sourceLocation)
         #expect(f.kernelLog == log, sourceLocation: sourceLocation)
         #expect(f.errno == errno, sourceLocation: sourceLocation)

@@ -91,6 +91,37 @@ import Testing
         #expect(!table.offsetsComplete)
     }
 
+    @Test(arguments: [ElfClass.elf32, .elf64])
+    func offsetsNearTheTopOfTheAddressSpaceNeverWrap(_ c: ElfClass) throws {
+        let top: UInt64 = c == .elf64 ? .max : UInt64(UInt32.max)
+        var b = ElfBuilder.minimalRemoteproc(elfClass: c)
+        b.segments[0].offsetOverride = top - 3
+        b.segments[0].fileSizeOverride = 16
+        b.segments[0].memorySize = 16
+        b.resourceTableAddress = nil
+        b.sections[0].offsetOverride = top
+        b.sections[0].sizeOverride = top
+        let wrapped = b.build()
+        let report = FirmwareCheck.check(wrapped)
+        #expect(report.errors.contains { $0.code == "segment.truncated" && $0.index == 0 })
+        // Header offsets at the top: every table is "outside", nothing traps.
+        var h = ElfBuilder.minimalRemoteproc(elfClass: c)
+        h.header.programHeaderOffset = top - 1
+        h.header.sectionHeaderOffset = top - 1
+        let image = try FirmwareImage(parsing: h.build())
+        #expect(image.programHeaders.isEmpty && image.sectionHeaders.isEmpty && image.resourceTable == nil)
+        let codes = FirmwareCheck.check(h.build()).errors.map(\.code)
+        #expect(codes.contains("elf.phoff-out-of-bounds") && codes.contains("elf.shdr-out-of-bounds"))
+        // A resource table section whose offset + size wraps is "truncated", as find_table says.
+        var t = ElfBuilder.minimalRemoteproc(elfClass: c)
+        t.resourceTableAddress = nil
+        t.sections.append(.init(name: ".resource_table", contents: .bytes([1, 0, 0, 0])))
+        t.sections[1].offsetOverride = top - 1
+        t.sections[1].sizeOverride = 2
+        t.resourceTable = nil
+        #expect(FirmwareCheck.check(t.build()).errors.map(\.code) == ["rsc.truncated"])
+    }
+
     @Test func namedConstantTablesRoundTrip() {
         func roundTrip<T: NamedConstant>(_: T.Type) {
             for (value, name) in T.table {
@@ -128,5 +159,14 @@ import Testing
             #expect(KernelErrno(name: name)?.name == name)
         }
         #expect(KernelErrno(rawValue: 4095).name == "E4095")
+    }
+}
+
+@Suite struct CheckCatalogueTests {
+    @Test func codesAreUniqueAndNamespaced() {
+        let codes = Finding.checks.map(\.code)
+        #expect(Set(codes).count == codes.count)
+        let prefixes = ["elf.", "segment.", "rsc.", "carveout.", "devmem.", "trace.", "vdev.", "vring.", "vendor.", "resource."]
+        for code in codes { #expect(prefixes.contains { code.hasPrefix($0) }, "\(code)") }
     }
 }
