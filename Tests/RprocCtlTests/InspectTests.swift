@@ -258,6 +258,25 @@ import Testing
         #expect(json["sections"]?.arrayValue?.contains { $0["name"] == "\u{1B}[2J.evil" } == true)
     }
 
+    @Test func colourAndPrettyJSONOnATerminal() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(Images.bigEndian64, to: "be64.elf")
+        let coloured = try Rprocctl.runOnTerminal(["inspect", "be64.elf"], in: directory.url, environment: ["TERM": "xterm"])
+        #expect(coloured.status == 0)
+        #expect(coloured.stdout.contains("\u{1B}[0;1;31merror\u{1B}[0m"))
+        #expect(coloured.stdout.contains("\u{1B}[4mSEVERITY\u{1B}[0m"))
+        let noColor = try Rprocctl.runOnTerminal(["inspect", "be64.elf"], in: directory.url, environment: ["TERM": "xterm", "NO_COLOR": "1"])
+        #expect(!noColor.stdout.contains("\u{1B}["))
+        #expect(noColor.stdout.contains("error"))
+        let dumb = try Rprocctl.runOnTerminal(["inspect", "be64.elf"], in: directory.url, environment: ["TERM": "dumb"])
+        #expect(!dumb.stdout.contains("\u{1B}["))
+        // A bare --json is pretty on a terminal, and JSON is never coloured.
+        let json = try Rprocctl.runOnTerminal(["inspect", "--json", "be64.elf"], in: directory.url, environment: ["TERM": "xterm"])
+        #expect(json.stdout.hasPrefix("{\n  \"path\": \"be64.elf\",\n"))
+        #expect(!json.stdout.contains("\u{1B}["))
+        #expect(try JSONValue(parsing: json.stdout)["elf"]?["class"] == 64)
+    }
+
     @Test func noColourWhenNotATerminal() throws {
         let directory = try TemporaryDirectory()
         try directory.write(Images.bigEndian64, to: "be64.elf")

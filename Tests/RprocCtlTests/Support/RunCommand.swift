@@ -36,8 +36,13 @@ enum Rprocctl {
             Issue.record("rprocctl is not built: run `swift build --build-tests` (or `swift test`) first")
             throw CancellationError()
         }
+        return try run(executable: binary, arguments, in: directory, environment: environment)
+    }
+
+    /// Runs `executable arguments…` in `directory` with stdin from /dev/null, and waits for it.
+    static func run(executable: URL, _ arguments: [String], in directory: URL?, environment: [String: String]) throws -> CommandResult {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
@@ -110,4 +115,22 @@ final class TemporaryDirectory {
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+extension Rprocctl {
+    /// Runs `rprocctl arguments…` with standard output on a pseudo-terminal, through util-linux
+    /// `script` (essential on Debian), and returns its exit status and what it wrote there, with the
+    /// terminal's "\r\n" turned back into "\n".
+    static func runOnTerminal(_ arguments: [String], in directory: URL? = nil, environment: [String: String]) throws -> CommandResult {
+        guard let binary else {
+            Issue.record("rprocctl is not built: run `swift build --build-tests` (or `swift test`) first")
+            throw CancellationError()
+        }
+        let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let result = try run(
+            executable: URL(fileURLWithPath: "/usr/bin/script"), ["-qec", quoted.joined(separator: " "), "/dev/null"],
+            in: directory, environment: environment)
+        return CommandResult(
+            status: result.status, stdout: result.stdout.replacingOccurrences(of: "\r\n", with: "\n"), stderr: result.stderr)
+    }
 }
