@@ -34,19 +34,28 @@ public func rprocctlMain(_ arguments: [String]) -> Int32 {
     }
 }
 
-/// Replaces a bare `--json` (no `=MODE`) by `--json=pretty` on a terminal and `--json=short`
-/// otherwise, as systemd's `-j` chooses. ArgumentParser has no options with an optional value,
-/// and `--json FILE` must not take `FILE` as the mode. Arguments after `--` are left alone.
+/// Gives `--json` an optional value, which ArgumentParser does not have: `--json MODE` (a mode
+/// name as the next argument) becomes `--json=MODE`, and a bare `--json` becomes `--json=pretty`
+/// on a terminal and `--json=short` otherwise, as systemd's `-j` chooses, so that
+/// `--json FILE` never takes `FILE` as the mode. Arguments after `--` are left alone.
 func expandingBareJSON(_ arguments: [String], stdoutIsTerminal: Bool) -> [String] {
     var result: [String] = []
     result.reserveCapacity(arguments.count)
     var afterTerminator = false
-    for argument in arguments {
+    var index = arguments.startIndex
+    while index < arguments.endIndex {
+        let argument = arguments[index]
+        index += 1
         if argument == "--" { afterTerminator = true }
-        if !afterTerminator && argument == "--json" {
-            result.append("--json=" + JSONMode.bare(stdoutIsTerminal: stdoutIsTerminal).rawValue)
-        } else {
+        guard !afterTerminator && argument == "--json" else {
             result.append(argument)
+            continue
+        }
+        if index < arguments.endIndex, let mode = JSONMode(rawValue: arguments[index]) {
+            result.append("--json=" + mode.rawValue)
+            index += 1
+        } else {
+            result.append("--json=" + JSONMode.bare(stdoutIsTerminal: stdoutIsTerminal).rawValue)
         }
     }
     return result
@@ -72,7 +81,7 @@ protocol VerbCommand: ParsableCommand {
 
 extension VerbCommand {
     /// Verbs run through ``rprocctlMain(_:)``; called any other way they still work.
-    public mutating func run() throws {
+    mutating func run() throws {
         let status = try execute(OutputContext.current(stdoutIsTerminal: Terminal.isTerminal(1)))
         if status != .success { throw ExitCode(status.rawValue) }
     }

@@ -26,7 +26,7 @@ public struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("json"),
         help: ArgumentHelp(
-            "Print JSON instead of tables: short, pretty or off ('help' lists them). A bare --json is pretty on a terminal and short otherwise.",
+            "Print JSON instead of tables: short, pretty or off ('help' lists them). --json without a mode is pretty on a terminal and short otherwise.",
             valueName: "mode"))
     public var json: JSONMode = .off
 

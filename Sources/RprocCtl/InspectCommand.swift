@@ -28,7 +28,7 @@ struct InspectCommand: VerbCommand {
         if let format = global.jsonFormat {
             output = FirmwareJSON.inspect(path: file, size: mapped.size, report: report).serialized(format) + "\n"
         } else if let image = report.image {
-            output = FirmwareText(styler: context.styler, legend: !global.noLegend)
+            output = FirmwareText(styler: context.styler, showsLegend: !global.noLegend)
                 .inspect(path: file, image: image, findings: report.findings)
         } else {
             output = ""

@@ -42,7 +42,8 @@ final class MappedFile {
     init(path: String) throws(FileReadError) {
         self.path = path
         var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) } while fd < 0 && errno == EINTR
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it).
+        repeat { fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw FileReadError(operation: "open", path: path, errno: errno, detail: nil) }
         defer { close(fd) }
 

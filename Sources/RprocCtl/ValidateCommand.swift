@@ -27,7 +27,8 @@ struct ValidateCommand: VerbCommand {
         discussion: """
             Runs every check the kernel's remoteproc core makes on the way to a boot, for each selected \
             kernel, plus checks for mistakes the kernel accepts but that break real boards. Exits 0 when \
-            every selected kernel would boot the image (warnings allowed), 1 when one would refuse it.
+            every selected kernel would boot the image (warnings allowed), 1 when one would refuse it, \
+            2 for usage errors or a file that cannot be read.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -35,10 +36,10 @@ struct ValidateCommand: VerbCommand {
     @Option(
         name: .customLong("memory"),
         help: ArgumentHelp(
-            "The processor's memory windows, as device address and length: DA:LEN[,DA:LEN…]. Numbers are decimal or 0x hexadecimal; LEN may end in K, M or G. Segments and resources outside every window are reported.",
+            "The processor's memory windows, as device address and length: DA:LEN[,DA:LEN…]. Numbers are decimal or 0x hexadecimal; LEN may end in K, M or G. May be repeated. Segments and resources outside every window are reported.",
             valueName: "windows"),
         transform: MemoryWindowArgument.parseOption)
-    var memory: [MemoryWindowArgument]?
+    var memory: [[MemoryWindowArgument]] = []
 
     @Option(name: .customLong("kernel"), help: ArgumentHelp("Which kernels decide the result.", valueName: "6.1|6.12|all"))
     var kernel: KernelSelection = .all
@@ -50,7 +51,8 @@ struct ValidateCommand: VerbCommand {
         let mapped = try openFirmware(file)
         let kernels = kernel.profiles
         let options = CheckOptions(
-            kernels: kernels, memory: memory?.map { MemoryRegion(da: $0.deviceAddress, length: $0.length) })
+            kernels: kernels,
+            memory: memory.isEmpty ? nil : memory.joined().map { MemoryRegion(da: $0.deviceAddress, length: $0.length) })
         let report = mapped.withBytes { FirmwareCheck.check($0, options: options) }
         let refused = kernels.contains(where: report.isRefused(by:))
         if !global.quiet {
@@ -58,7 +60,7 @@ struct ValidateCommand: VerbCommand {
             if let format = global.jsonFormat {
                 output = FirmwareJSON.validate(path: file, report: report, kernels: kernels).serialized(format) + "\n"
             } else {
-                let text = FirmwareText(styler: context.styler, legend: !global.noLegend)
+                let text = FirmwareText(styler: context.styler, showsLegend: !global.noLegend)
                 output = text.findings(report.findings) + text.verdict(path: file, report: report, kernels: kernels)
             }
             Terminal.write(output, to: 1)

@@ -171,6 +171,10 @@ import Testing
         #expect(pretty.hasPrefix("{\n  \"path\": \"sample.elf\",\n  \"size\": "))
         #expect(pretty.contains("\n    \"class\": 32,\n"))
         #expect(try JSONValue(parsing: pretty) == JSONValue(parsing: short))
+        // The mode may follow as the next argument, as with systemctl.
+        let spaced = try Rprocctl.run("inspect", "--json", "pretty", "sample.elf", in: directory.url)
+        #expect(spaced.status == 0)
+        #expect(spaced.stdout == pretty)
         // --json=off is the tables.
         let off = try Rprocctl.run("inspect", "--json=off", "sample.elf", in: directory.url).stdout
         #expect(off.hasPrefix("    File: sample.elf"))
@@ -233,6 +237,11 @@ import Testing
         let device = try Rprocctl.run("inspect", "/dev/null")
         #expect(device.status == 2)
         #expect(device.stderr == "Failed to read '/dev/null': not a regular file\n")
+        // A FIFO is refused at once, not waited on for a writer.
+        #expect(mkfifo(directory.url.appendingPathComponent("pipe.elf").path, 0o600) == 0)
+        let fifo = try Rprocctl.run("inspect", "pipe.elf", in: directory.url)
+        #expect(fifo.status == 2)
+        #expect(fifo.stderr == "Failed to read 'pipe.elf': not a regular file\n")
         let tooLong = String(repeating: "x", count: 300) + ".elf"
         let nameTooLong = try Rprocctl.run("inspect", tooLong, in: directory.url)
         #expect(nameTooLong.status == 2)

@@ -37,8 +37,8 @@ import Testing
     }
 
     @Test func legendCountsRows() {
-        #expect(legend(1, "segment", "segments") == "1 segment listed.\n")
-        #expect(legend(0, "segment", "segments") == "0 segments listed.\n")
+        #expect(legend(1, "segment", "segments") == "1 segment listed.")
+        #expect(legend(0, "segment", "segments") == "0 segments listed.")
     }
 
     @Test func terminalSafeEscapesControlCharacters() {
@@ -63,6 +63,9 @@ import Testing
         #expect(expandingBareJSON(["inspect", "--json", "fw.elf"], stdoutIsTerminal: true) == ["inspect", "--json=pretty", "fw.elf"])
         #expect(expandingBareJSON(["inspect", "--json=off", "x"], stdoutIsTerminal: true) == ["inspect", "--json=off", "x"])
         #expect(expandingBareJSON(["inspect", "--", "--json"], stdoutIsTerminal: false) == ["inspect", "--", "--json"])
+        #expect(expandingBareJSON(["inspect", "--json", "pretty", "fw.elf"], stdoutIsTerminal: false) == ["inspect", "--json=pretty", "fw.elf"])
+        #expect(expandingBareJSON(["--json", "off", "inspect", "x"], stdoutIsTerminal: true) == ["--json=off", "inspect", "x"])
+        #expect(expandingBareJSON(["inspect", "fw.elf", "--json"], stdoutIsTerminal: false) == ["inspect", "fw.elf", "--json=short"])
     }
 
     struct Good: Sendable {

@@ -56,6 +56,9 @@ import Testing
         let outside = try Rprocctl.run("validate", "--memory=268435456:0x1000,0x20000000:1M", "nocarve.elf", in: directory.url)
         #expect(outside.status == 1, "\(outside.stdout)")
         #expect(outside.stdout.contains("error "))
+        // Repeated --memory adds windows up.
+        let repeated = try Rprocctl.run("validate", "--memory", "0x20000000:1M", "--memory", "0x10000000:64K", "nocarve.elf", in: directory.url)
+        #expect(repeated.status == 0, "\(repeated.stdout)")
         // Without --memory the mapping is not checked.
         #expect(try Rprocctl.run("validate", "nocarve.elf", in: directory.url).status == 0)
     }

@@ -6,7 +6,7 @@ import RprocFirmware
 struct FirmwareText {
     let styler: Styler
     /// False with `--no-legend`: no column headers, no "N … listed." lines.
-    let legend: Bool
+    let showsLegend: Bool
 
     // MARK: inspect
 
@@ -148,8 +148,8 @@ struct FirmwareText {
                 Table.Cell(kernels), Table.Cell(terminalSafe(f.message)),
             ])
         }
-        var text = table.render(header: legend, styler: styler)
-        if legend { text += self.legendLine(findings.count, "finding", "findings") }
+        var text = table.render(header: showsLegend, styler: styler)
+        if showsLegend { text += self.legendLine(findings.count, "finding", "findings") }
         return text
     }
 
@@ -170,12 +170,12 @@ struct FirmwareText {
 
     private func titled(_ title: String, _ table: Table, count: Int, _ singular: String, _ plural: String, summary: String? = nil) -> String {
         var text = styler.apply(.bold, title) + (summary.map { " " + $0 } ?? "") + "\n"
-        text += table.render(header: legend, styler: styler)
-        if legend { text += legendLine(count, singular, plural) }
+        text += table.render(header: showsLegend, styler: styler)
+        if showsLegend { text += legendLine(count, singular, plural) }
         return text
     }
 
     private func legendLine(_ count: Int, _ singular: String, _ plural: String) -> String {
-        styler.apply(.grey, RprocCtl.legend(count, singular, plural).dropLast() + "") + "\n"
+        styler.apply(.grey, legend(count, singular, plural)) + "\n"
     }
 }

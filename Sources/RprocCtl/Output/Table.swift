@@ -76,7 +76,7 @@ struct Table {
     }
 }
 
-/// "1 segment listed." / "3 segments listed.": systemd's legend line.
+/// "1 segment listed." / "3 segments listed.": systemd's legend line (without the newline).
 func legend(_ count: Int, _ singular: String, _ plural: String) -> String {
-    "\(count) \(count == 1 ? singular : plural) listed.\n"
+    "\(count) \(count == 1 ? singular : plural) listed."
 }
