@@ -12,16 +12,17 @@ public func rprocctlMain(_ arguments: [String]) -> Int32 {
     let stdoutIsTerminal = Terminal.isTerminal(1)
     let arguments = expandingBareJSON(arguments, stdoutIsTerminal: stdoutIsTerminal)
     do {
+        // `run()` dispatches to the verb without a cast to a protocol existential: each such cast
+        // scans every protocol conformance in the binary, which is most of ArgumentParser's cost.
         var command = try RootCommand.parseAsRoot(arguments)
-        if var verb = command as? any VerbCommand {
-            let context = OutputContext.current(stdoutIsTerminal: stdoutIsTerminal)
-            return try verb.execute(context).rawValue
-        }
         try command.run()
         return ExitStatus.success.rawValue
     } catch let failure as CommandFailure {
         Terminal.write(failure.message + "\n", to: 2)
         return failure.status.rawValue
+    } catch let code as ExitCode where code != .validationFailure {
+        // A verb's own status (validate: 1 when a kernel refuses the image), silently.
+        return code.rawValue
     } catch {
         let message = RootCommand.fullMessage(for: error)
         let code = RootCommand.exitCode(for: error)
@@ -80,7 +81,8 @@ protocol VerbCommand: ParsableCommand {
 }
 
 extension VerbCommand {
-    /// Verbs run through ``rprocctlMain(_:)``; called any other way they still work.
+    /// Runs the verb with the process's output context; a status other than success is thrown as
+    /// `ExitCode`, which ``rprocctlMain(_:)`` returns as it is.
     mutating func run() throws {
         let status = try execute(OutputContext.current(stdoutIsTerminal: Terminal.isTerminal(1)))
         if status != .success { throw ExitCode(status.rawValue) }
