@@ -41,7 +41,8 @@ public struct KernelFailure: Error, Hashable, Sendable, CustomStringConvertible 
     /// Every line the kernel logs for this failure, in order (may be empty: a missing resource table
     /// and devmem without IOMMU fail silently).
     public var log: [KernelLogLine]
-    /// File offset (ELF checks) or table offset (resource checks) of the offending bytes.
+    /// File offset (ELF and segment checks) or offset inside the table (`handleResources`, which sees only
+    /// the table) of the offending bytes.
     public var offset: UInt64?
     /// The resource-table entry index or program-header index concerned.
     public var index: Int?

@@ -25,7 +25,8 @@ public struct Finding: Hashable, Sendable, CustomStringConvertible {
     public var severity: Severity
     /// What the check found, where, and what to change in the image or linker script.
     public var message: String
-    /// File offset (ELF checks) or offset inside the resource table (entry checks), when one applies.
+    /// File offset of the offending bytes, when one applies (for entries: the table's `sh_offset` plus
+    /// the offset inside the table).
     public var offset: UInt64?
     /// Resource-table entry index or program-header index, when one applies.
     public var index: Int?
@@ -34,7 +35,8 @@ public struct Finding: Hashable, Sendable, CustomStringConvertible {
     /// The lines the kernel logs for it (empty when it fails silently or does not check it).
     public var kernelLog: [String]
     /// The selected kernel profiles that refuse the image for this reason (empty for warnings),
-    /// oldest first.
+    /// oldest first. A kernel that stops at an earlier check is listed too: it refuses for this
+    /// reason once the earlier problem is fixed.
     public var refusedBy: [KernelProfile]
 
     /// `refusedBy` as stable names, collapsed per version line: `["6.1", "6.12"]`, `["6.12.117"]`,
@@ -218,13 +220,20 @@ public enum FirmwareCheck {
         for (profile, members) in byFlavour {
             let loader = KernelLoader(profile: profile, hostByteOrder: options.hostByteOrder)
             var failures = loader.sanityFailures(parsed, buffer: buffer)
-            if failures.isEmpty, case .success(let image) = parsed {
+            // Later stages run whenever the image parsed, even where the kernel would have stopped at a
+            // sanity check, so that one pass names every problem; `KernelLoader` keeps the kernel's order.
+            if case .success(let image) = parsed {
                 if let f = loader.tableFailure(image) {
                     failures.append(f)
                 } else if let table = image.resourceTable {
                     let walk = loader.walkResources(table, hasIOMMU: options.hasIOMMU, stopAtFirst: false,
                                                     vendorHandler: nil)
-                    failures += walk.failures
+                    let base = table.section?.offset ?? 0  // entry offsets are table-relative: make them file offsets
+                    failures += walk.failures.map { f in
+                        var f = f
+                        f.offset = f.offset.map { base &+ $0 }
+                        return f
+                    }
                     if skipped.isEmpty { skipped = walk.skipped }
                 }
                 let carveouts = fixedCarveouts(image)
@@ -361,6 +370,7 @@ public enum FirmwareCheck {
         var notifyIDs: [UInt32: Int] = [:]
         var carveoutNames: [String: Int] = [:]
         let reach = (options.memory ?? []) + fixedCarveouts(image)
+        let base = table.section?.offset ?? 0  // findings carry file offsets
         func outside(_ da: UInt32, _ len: UInt32) -> Bool {
             options.memory != nil && da != resourceAddressAny
                 && !reach.contains { $0.contains(da: UInt64(da), length: UInt64(max(len, 1))) }
@@ -373,51 +383,51 @@ public enum FirmwareCheck {
                                        + "named '\(c.name)': the kernel matches pre-registered carveouts by name, so the "
                                        + "second gets \"Carveout already associated to resource table\" (ENOMEM) on "
                                        + "drivers that register it; give each carveout its own name",
-                                       offset: UInt64(e.offset), index: e.index))
+                                       offset: base + UInt64(e.offset), index: e.index))
                 } else { carveoutNames[c.name] = e.index }
                 if c.name.contains("%") {
                     out.append(warning("carveout.name-format", "carveout entry \(e.index) name '\(c.name)' contains '%': the "
                                        + "kernel uses the name as a printf format string; remove the '%'",
-                                       offset: UInt64(e.offset), index: e.index))
+                                       offset: base + UInt64(e.offset), index: e.index))
                 }
             case .trace(let t)?:
                 if outside(t.da, t.length) {
                     out.append(warning("resource.outside-memory", "trace entry \(e.index) buffer 0x\(hex(UInt64(t.da))) "
                                        + "(0x\(hex(UInt64(t.length))) bytes) is outside the processor's memory windows "
                                        + "and fixed carveouts: reading trace\(e.index) in debugfs will fail",
-                                       offset: UInt64(e.offset), index: e.index))
+                                       offset: base + UInt64(e.offset), index: e.index))
                 }
             case .vdev(let v)?:
                 if v.id == VirtioDevice.rpmsgID, v.deviceFeatures & VirtioDevice.nameServiceFeature == 0 {
                     out.append(warning("vdev.rpmsg-no-ns", "vdev entry \(e.index) is rpmsg (id 7) without VIRTIO_RPMSG_F_NS "
                                        + "(dfeatures bit 0): the remote's channel announcements are ignored, so no "
                                        + "/dev/rpmsg* channels appear; set dfeatures to 1",
-                                       offset: UInt64(e.offset) + 12, index: e.index))
+                                       offset: base + UInt64(e.offset) + 12, index: e.index))
                 }
                 for (j, ring) in v.vrings.enumerated() {
                     if ring.count == 0 || ring.align == 0 {
                         out.append(warning("vring.invalid-qsz", "vdev entry \(e.index) vring \(j) has num \(ring.count) and "
                                            + "align \(ring.align): the kernel logs \"invalid qsz (\(ring.count)) or alignment "
                                            + "(\(ring.align))\", the boot succeeds but no virtio/rpmsg device appears; set "
-                                           + "both non-zero", offset: UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
+                                           + "both non-zero", offset: base + UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
                     } else if ring.count & (ring.count - 1) != 0 {
                         out.append(warning("vring.num-not-power-of-two", "vdev entry \(e.index) vring \(j) has num "
                                            + "\(ring.count), not a power of two: virtio split rings require one, the "
                                            + "rpmsg transport will not work; use e.g. 16, 32, 256",
-                                           offset: UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
+                                           offset: base + UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
                     }
                     if outside(ring.da, 1) {
                         out.append(warning("resource.outside-memory", "vdev entry \(e.index) vring \(j) da "
                                            + "0x\(hex(UInt64(ring.da))) is outside the processor's memory windows and "
                                            + "fixed carveouts; use FW_RSC_ADDR_ANY (0xffffffff) or an address the "
-                                           + "processor reaches", offset: UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
+                                           + "processor reaches", offset: base + UInt64(e.offset) + 28 + UInt64(j * 20), index: e.index))
                     }
                     if let first = notifyIDs[ring.notifyID] {
                         out.append(warning("vring.duplicate-notifyid", "vring notify id \(ring.notifyID) is used twice "
                                            + "(entry \(first) and entry \(e.index) vring \(j)): the host assigns its own "
                                            + "ids and writes them back, so firmware that kicks with the table's ids "
                                            + "before reading them back signals the wrong ring",
-                                           offset: UInt64(e.offset) + 40 + UInt64(j * 20), index: e.index))
+                                           offset: base + UInt64(e.offset) + 40 + UInt64(j * 20), index: e.index))
                     } else { notifyIDs[ring.notifyID] = e.index }
                 }
             default: break

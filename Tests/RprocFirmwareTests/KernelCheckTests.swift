@@ -210,6 +210,14 @@ import Testing
         let bad = Self.built { $0.resourceTable?.offsetsOverride = [28, 84, 2000] }
         expectCheck("rsc.entry-outside", wrong: bad, right: Self.valid, log: ["rsc table is truncated"])
         #expect(finding(bad, "rsc.entry-outside")?.index == 2)
+        // Findings carry file offsets: the table's sh_offset plus the offset inside the table.
+        let table = try? FirmwareImage(parsing: bad).resourceTable?.section
+        #expect(table != nil && finding(bad, "rsc.entry-outside")?.offset == table.map { $0.offset + 2000 })
+        // A kernel that stops earlier (6.12.117 at the section headers) is still named.
+        var both = ElfBuilder.minimalRemoteproc()
+        both.resourceTable?.offsetsOverride = [28, 84, 2000]
+        both.header.sectionHeaderCount = 40
+        #expect(finding(both.build(), "rsc.entry-outside")?.kernels == Self.all)
     }
 
     @Test func carveoutTruncated() {
