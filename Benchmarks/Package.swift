@@ -18,5 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
+        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
+        .executableTarget(name: "InspectVsReadelf"),
     ]
 )
