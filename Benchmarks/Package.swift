@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+//
+// rprocd benchmarks: one executable per benchmark, run on demand:
+//   swift run -c release --package-path Benchmarks <Target>
+import PackageDescription
+
+let package = Package(
+    name: "rprocd-benchmarks",
+    dependencies: [
+        .package(name: "rprocd", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
+    ]
+)
