@@ -369,6 +369,9 @@ import Testing
             s.close()
         }
         #expect(access(stale, F_OK) != 0)
+        // Closing the second server left the first one's Hello in place.
+        let c = try BusClient(.socket(f.socketPath))
+        #expect(try c.call(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello").first?.string?.hasPrefix(":1.") == true)
     }
 
     @Test func socketModeAndGroupAreApplied() throws {
