@@ -64,18 +64,19 @@ import Testing
         #expect(try loop.sync { state.fired } == 4)
     }
 
-    @Test func sighupToTheLoopThreadReachesTheSignalSource() throws {
+    @Test(arguments: [SIGHUP, SIGTERM, SIGINT])
+    func aSignalToTheLoopThreadReachesTheSignalSource(_ signal: Int32) throws {
         let loop = try EventLoop.spawn(name: "signal-test")
         defer { loop.exit(); loop.join() }
         final class State: @unchecked Sendable { var signals: [Int32] = []; var source: SignalSource? }
         let state = State()
         try loop.sync {
-            state.source = try loop.addSignal(SIGHUP) { state.signals.append($0) }
-            pthread_kill(pthread_self(), SIGHUP)
+            state.source = try loop.addSignal(signal) { state.signals.append($0) }
+            pthread_kill(pthread_self(), signal)
         }
-        #expect(eventually { (try? loop.sync { state.signals }) == [SIGHUP] })
-        try loop.sync { pthread_kill(pthread_self(), SIGHUP) }
-        #expect(eventually { (try? loop.sync { state.signals }) == [SIGHUP, SIGHUP] })
+        #expect(eventually { (try? loop.sync { state.signals }) == [signal] })
+        try loop.sync { pthread_kill(pthread_self(), signal) }
+        #expect(eventually { (try? loop.sync { state.signals }) == [signal, signal] })
         try loop.sync { state.source!.cancel() }
     }
 
