@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "rproc-sim", targets: ["rproc-sim"]),
         .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
         .library(name: "KernelSim", targets: ["KernelSim"]),
+        .library(name: "RprocBus", targets: ["RprocBus"]),
+        .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,7 +38,7 @@ let package = Package(
         .systemLibrary(
             name: "CFuse3", pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]),
-        .target(name: "CRprocShims", dependencies: ["CSystemd"]),
+        .target(name: "CRprocShims", dependencies: ["CSystemd"], cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: I/O libraries.
         .target(
