@@ -22,12 +22,7 @@ extension KernelFiles {
     /// The pending device coredumps (`devcd*` entries), each tied to its failing device. An absent class
     /// (CONFIG_DEV_COREDUMP off, or no dump ever) gives an empty list; a dump that vanishes meanwhile is left out.
     public func devcoredumps() throws -> [Devcoredump] {
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(devcoredumpClassDirectory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
+        let entries = try entriesIfPresent(devcoredumpClassDirectory)
         var dumps: [Devcoredump] = []
         for entry in entries where entry.hasPrefix("devcd") {
             let directory = devcoredumpClassDirectory + "/" + entry

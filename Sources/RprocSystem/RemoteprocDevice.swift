@@ -75,12 +75,7 @@ extension KernelFiles {
     /// directory (a kernel without remoteproc) gives an empty list; a device that vanishes during the scan is
     /// left out.
     public func remoteprocDevices() throws -> [RemoteprocDevice] {
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(remoteprocClassDirectory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
+        let entries = try entriesIfPresent(remoteprocClassDirectory)
         var devices: [RemoteprocDevice] = []
         for entry in entries {
             do {
