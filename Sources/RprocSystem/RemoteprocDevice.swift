@@ -101,6 +101,19 @@ extension KernelFiles {
         return RemoteprocDevice(device: device, name: name, devicePath: boardPath(resolved), readOnlyAttributes: readOnly)
     }
 
+    /// The character device numbers of the processors (CONFIG_REMOTEPROC_CDEV), keyed the way kmsg's `DEVICE=`
+    /// field spells them (`"c250:0": "remoteproc0"`), for `RemoteprocLogLine(_:characterDevices:)`. Processors
+    /// without a `dev` file are left out.
+    public func remoteprocCharacterDevices() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for device in try entriesIfPresent(remoteprocClassDirectory) {
+            if let number = try? readText(remoteprocClassDirectory + "/" + device + "/dev"), !number.isEmpty {
+                result["c" + number] = device
+            }
+        }
+        return result
+    }
+
     // MARK: Reads
 
     /// Reads one attribute afresh (open, pread at 0, close), without its trailing newline.

@@ -40,6 +40,16 @@ import Testing
         #expect(recorder.writes[0].path == dumps[0].dataPath)
     }
 
+    @Test func findsOneDumpByItsUdevName() throws {
+        try dump(4, of: "dsp", device: "remoteproc1", data: [1])
+        #expect(tree.kernel.devcoredump(named: "devcd4")?.remoteproc == "remoteproc1")
+        #expect(tree.kernel.devcoredump(named: "devcd5") == nil)
+        #expect(tree.kernel.devcoredump(named: "../devcd4") == nil)
+        try tree.remove("sys/devices/virtual/devcoredump/devcd4")
+        #expect(tree.kernel.devcoredump(named: "devcd4") == nil)
+        #expect(try tree.kernel.devcoredumps().isEmpty)
+    }
+
     @Test func noClassMeansNoDumps() throws {
         #expect(try tree.kernel.devcoredumps().isEmpty)
     }

@@ -84,6 +84,17 @@ import Testing
         #expect(lookup.candidates.allSatisfy { $0.outcome == .missing })
     }
 
+    @Test func compressedFilesAreListedWhenNothingElseIsFound() throws {
+        try tree.file("lib/firmware/app.elf.xz", "xz")
+        try tree.file("lib/firmware/updates/app.elf.zst", "zstd")
+        let lookup = try tree.kernel.lookUpFirmware("app.elf")
+        #expect(lookup.found == nil)
+        #expect(lookup.candidates.suffix(2).map(\.path) == ["/lib/firmware/updates/app.elf.zst", "/lib/firmware/app.elf.xz"])
+        #expect(lookup.candidates.suffix(2).map(\.outcome) == [.compressed(size: 4), .compressed(size: 2)])
+        try tree.file("lib/firmware/app.elf", "elf")
+        #expect(try tree.kernel.lookUpFirmware("app.elf").candidates.last?.outcome == .found(size: 3))
+    }
+
     @Test func subdirectoriesAndALeadingSlashStayRelative() throws {
         try tree.file("lib/firmware/vendor/m4.elf", "x")
         #expect(try tree.kernel.lookUpFirmware("vendor/m4.elf").found?.path == "/lib/firmware/vendor/m4.elf")

@@ -126,6 +126,14 @@ enum KmsgSamples {
         #expect(RemoteprocLogLine(parsed)?.event == .bootFailed(.invalidArgument))
     }
 
+    @Test func characterDeviceNumbersComeFromTheDevFiles() throws {
+        let tree = try FakeTree()
+        try tree.remoteproc(0, name: "m4", parent: "a")
+        try tree.remoteproc(1, name: "dsp", parent: "b")
+        try tree.file("sys/devices/platform/b/remoteproc/remoteproc1/dev", "250:1\n", mode: 0o444)
+        #expect(try tree.kernel.remoteprocCharacterDevices() == ["c250:1": "remoteproc1"])
+    }
+
     @Test(arguments: [
         "imx-rproc 30000000.m4: can't change firmware while running", "remoteproc : x", "remoteproc remoteprocX: x",
         "remoteproc remoteproc0 powering up", "usb 1-1: new device",
