@@ -96,4 +96,12 @@ public protocol SimulatedKernel: AnyObject {
     func kmsgRecord(atOrAfter sequence: UInt64) -> SimKmsgRecord?
     /// The sequence number the next record will get.
     var kmsgNextSequence: UInt64 { get }
+
+    // Additions (ksim branch); defaults in SeamExtensions.swift keep older conformers compiling.
+
+    /// A positional read for the files that are not snapshots (devcoredump `data`, debugfs
+    /// `traceN`), or nil for a snapshot file (use `read(_:now:)`). See SeamExtensions.swift.
+    func readRange(_ path: String, offset: UInt64, count: Int, now: SimTime) -> Result<[UInt8], KernelErrno>?
+    /// A signal for a blocked writer (FUSE INTERRUPT); true if its write completed because of it.
+    func interrupt(_ ticket: SimTicket, now: SimTime) -> Bool
 }
