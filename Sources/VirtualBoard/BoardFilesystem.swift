@@ -27,7 +27,6 @@ public final class BoardFilesystem: @unchecked Sendable {
     var nodes = NodeTable()
     var pendingWrites: [(ticket: SimTicket, request: FuseRequest)] = []
     var kmsgReaders: [UInt: KmsgWait] = [:]
-    var interruptedBeforeWaiting: Set<UInt> = []
     var kmsgFiles: [ObjectIdentifier: OpenFile] = [:]
     var kmsgSequenceSeen: UInt64 = 0
     private var stopping = false
@@ -272,16 +271,27 @@ public final class BoardFilesystem: @unchecked Sendable {
         kernel.kmsgRecord(atOrAfter: 0)?.sequence ?? kernel.kmsgNextSequence
     }
 
-    /// A FUSE interrupt for a parked `dev/kmsg` read: answer it with EINTR.
+    /// Parks `request` until the model or an interrupt answers it. Call with `monitor` held: the
+    /// interrupt callback may run at once (if the request was already interrupted) and takes the
+    /// lock again, and nobody can answer the request before it is registered.
+    func registerForInterrupt(_ request: FuseRequest) {
+        fuse_req_interrupt_func(request.raw, interruptCallback, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// A FUSE interrupt (the caller got a signal): a parked `dev/kmsg` read ends with EINTR; a
+    /// parked write is handed to the model, which decides (a writer still queued on `rproc->lock`
+    /// gets the interrupted lock's answer; one holding it finishes regardless).
     func interrupted(_ request: FuseRequest) {
         monitor.lock()
+        var replies: [DeferredReply] = []
         if kmsgReaders.removeValue(forKey: request.key) != nil {
-            monitor.unlock()
-            request.fail(EINTR)
-            return
+            replies.append(.failure(request, EINTR))
+        } else if let pending = pendingWrites.first(where: { $0.request.key == request.key }) {
+            let now = clock.now
+            if kernel.interrupt(pending.ticket, now: now) { replies = serviceLocked(now: now) }
         }
-        interruptedBeforeWaiting.insert(request.key)
         monitor.unlock()
+        for reply in replies { reply.send() }
     }
 }
 
@@ -343,4 +353,10 @@ func hostList(_ path: String) -> Result<[String], KernelErrno> {
         if name != "." && name != ".." { names.append(name) }
     }
     return .success(names)
+}
+
+/// `fuse_req_interrupt_func` callback: `data` is the unretained `BoardFilesystem`.
+private let interruptCallback: @convention(c) (fuse_req_t?, UnsafeMutableRawPointer?) -> Void = { raw, data in
+    guard let raw, let data else { return }
+    Unmanaged<BoardFilesystem>.fromOpaque(data).takeUnretainedValue().interrupted(FuseRequest(raw: raw))
 }

@@ -234,6 +234,10 @@ extension BoardFilesystem {
         case .attribute(let path):
             // sysfs: a read at offset 0 runs show() again; later offsets read the same snapshot.
             let outcome: Result<ArraySlice<UInt8>, KernelErrno> = withService { now in
+                // Files whose read handler sees the offset (devcoredump `data`, debugfs `traceN`).
+                if let ranged = kernel.readRange(path, offset: UInt64(offset), count: size, now: now) {
+                    return ranged.map { $0[...] }
+                }
                 if offset == 0 || file.snapshot == nil {
                     switch kernel.read(path, now: now) {
                     case .success(let bytes): file.snapshot = bytes
@@ -260,19 +264,13 @@ extension BoardFilesystem {
             return outcome.reply(to: request).send()
         }
         if nonBlocking { return request.fail(EAGAIN) }
-        // Register for interrupts first, without the lock: libfuse calls the callback at once if
-        // the request was already interrupted.
-        fuse_req_interrupt_func(request.raw, interruptCallback, Unmanaged.passUnretained(self).toOpaque())
         monitor.lock()
-        if interruptedBeforeWaiting.remove(request.key) != nil {
-            monitor.unlock()
-            return request.fail(EINTR)
-        }
         if let outcome = kmsgAttempt(file, size: size) {
             monitor.unlock()
             return outcome.reply(to: request).send()
         }
         kmsgReaders[request.key] = KmsgWait(request: request, file: file, size: size)
+        registerForInterrupt(request)
         monitor.unlock()
     }
 
@@ -295,6 +293,7 @@ extension BoardFilesystem {
                 return result
             case .pending(let ticket):
                 pendingWrites.append((ticket, request))
+                registerForInterrupt(request)
                 monitor.broadcast()
                 return nil
             }
@@ -358,10 +357,4 @@ extension BoardFilesystem {
         }
         request.succeed()
     }
-}
-
-/// `fuse_req_interrupt_func` callback: `data` is the unretained `BoardFilesystem`.
-private let interruptCallback: @convention(c) (fuse_req_t?, UnsafeMutableRawPointer?) -> Void = { raw, data in
-    guard let raw, let data else { return }
-    Unmanaged<BoardFilesystem>.fromOpaque(data).takeUnretainedValue().interrupted(FuseRequest(raw: raw))
 }

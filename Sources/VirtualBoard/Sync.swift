@@ -4,13 +4,20 @@
 import Glibc
 import KernelSim
 
-/// A pthread mutex with one condition variable whose timed waits use `CLOCK_MONOTONIC`.
+/// A recursive pthread mutex with one condition variable whose timed waits use `CLOCK_MONOTONIC`.
+///
+/// Recursive because libfuse may call an interrupt callback (which takes this lock) from inside
+/// `fuse_req_interrupt_func`, which the adapter calls with the lock held.
 final class Monitor: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init() {
-        pthread_mutex_init(mutex, nil)
+        var mutexAttributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&mutexAttributes)
+        pthread_mutexattr_settype(&mutexAttributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(mutex, &mutexAttributes)
+        pthread_mutexattr_destroy(&mutexAttributes)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
@@ -35,7 +42,7 @@ final class Monitor: @unchecked Sendable {
         return try body()
     }
 
-    /// Waits (the mutex held by the caller) until signalled, or until the monotonic clock reaches
+    /// Waits (the mutex held once by the caller) until signalled, or until the monotonic clock reaches
     /// `deadline` (nanoseconds of `CLOCK_MONOTONIC`); nil waits without a time limit.
     func wait(untilMonotonic deadline: UInt64?) {
         guard let deadline else {

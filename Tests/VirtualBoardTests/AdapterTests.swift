@@ -127,3 +127,49 @@ func hostNames(_ path: String) throws(Errno) -> [String] {
     case .failure(let errno): throw Errno(code: errno.rawValue)
     }
 }
+
+extension AdapterTests {
+    @Test func signalInterruptsBlockedKmsgRead() throws {
+        let board = try FakeBoard()
+        installNoRestartHandler(SIGUSR2)
+        let reader = try FD(board.path("dev/kmsg"), O_RDONLY)
+        nonisolated(unsafe) var outcome: Errno?
+        let started = Monitor()
+        nonisolated(unsafe) var readerThread = pthread_t()
+        nonisolated(unsafe) var finished = false
+        started.lock()
+        let thread = startThread {
+            // Test bodies run on dispatch threads, which block signals; this thread inherited that.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            started.withLock { readerThread = pthread_self(); started.broadcast() }
+            let result = errnoOf { try reader.read() }
+            started.withLock { outcome = result; finished = true }
+        }
+        started.wait(untilMonotonic: nil)
+        started.unlock()
+        // Keep signalling until the read returns (the signal may land before the read blocks).
+        var attempts = 0
+        while attempts < 100 {
+            pthread_kill(readerThread, SIGUSR2)
+            usleep(20_000)
+            if started.withLock({ finished }) { break }
+            attempts += 1
+        }
+        // Never leave the read parked (the test would hang): a record releases it.
+        if attempts == 100 { try writeText(board.path("dev/kmsg"), "release") }
+        pthread_join(thread, nil)
+        #expect(outcome == .EINTR)
+    }
+}
+
+/// A handler without SA_RESTART, so a blocked read(2) returns EINTR.
+func installNoRestartHandler(_ signal: Int32) {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in }
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(signal, &action, nil)
+}
