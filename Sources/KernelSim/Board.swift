@@ -2,40 +2,31 @@
 // processors its drivers register. The FUSE adapter (VirtualBoard) parses board files into these
 // values; tests build them directly.
 
-/// The kernel version line the board imitates (§8.1 of docs/kernel-contract.md).
-public enum KernelLine: Sendable, Hashable {
-    /// Debian 6.1.x: `firmware_class.path` keeps a trailing newline, firmware-missing log is an
-    /// error plus the Debian wiki hint, coredump text "Elf class is not set".
-    case v6_1
-    /// Debian 6.12.x: trailing newline stripped, firmware-missing log at info level.
-    case v6_12
+import RprocFirmware
 
-    /// The one table from which `boardValue` and `init?(boardValue:)` derive.
-    public static let table: [(KernelLine, String)] = [(.v6_1, "6.1"), (.v6_12, "6.12")]
-    public var boardValue: String { Self.table.first { $0.0 == self }!.1 }
-    public init?(boardValue: String) {
-        guard let match = Self.table.first(where: { $0.1 == boardValue }) else { return nil }
-        self = match.0
-    }
+/// The kernel version line the board imitates (§8.1 of docs/kernel-contract.md): RprocFirmware's
+/// `KernelVersionLine` (`.v6_1`, `.v6_12`).
+public typealias KernelLine = KernelVersionLine
+
+extension KernelVersionLine {
+    /// The spelling in board files: `"6.1"`, `"6.12"`.
+    public var boardValue: String { rawValue }
+    public init?(boardValue: String) { self.init(rawValue: boardValue) }
 }
 
-/// The remoteproc-core flavour (§0.2): the split that matters more than 6.1 vs 6.12.
-public enum KernelFlavour: Sendable, Hashable {
-    /// Has `RPROC_DELETED` ("deleted"), stop on crashed is EINVAL, synchronous auto-attach at
-    /// probe, weaker resource-entry bounds check.
-    case classic
-    /// `deleting` flag instead of `deleted`, stop on crashed allowed, asynchronous auto-attach.
-    case new
-    /// NEW plus the 6.12.117 extras: attach recovery does a full cleanup and `rproc_attach()`,
-    /// three section-header bounds checks in the ELF sanity check.
-    case newPlus
-
-    public static let table: [(KernelFlavour, String)] = [
+/// The remoteproc-core flavour (§0.2) is RprocFirmware's `KernelFlavour` (`.classic`, `.new`,
+/// `.newPlus`): CLASSIC has `deleted`, EINVAL for stop on crashed, synchronous auto-attach at probe;
+/// NEW has the `deleting` flag; NEW+ (6.12.117) adds the full-cleanup attach recovery and the
+/// section-header checks.
+extension KernelFlavour {
+    /// The one table of board-file spellings.
+    public static let boardTable: [(KernelFlavour, String)] = [
         (.classic, "CLASSIC"), (.new, "NEW"), (.newPlus, "NEW+"),
     ]
-    public var boardValue: String { Self.table.first { $0.0 == self }!.1 }
+    /// `"CLASSIC"`, `"NEW"`, `"NEW+"`.
+    public var boardValue: String { Self.boardTable.first { $0.0 == self }!.1 }
     public init?(boardValue: String) {
-        guard let match = Self.table.first(where: { $0.1 == boardValue }) else { return nil }
+        guard let match = Self.boardTable.first(where: { $0.1 == boardValue }) else { return nil }
         self = match.0
     }
     /// True for NEW and NEW+.
@@ -190,6 +181,11 @@ public struct BoardDescription: Sendable {
     public var deletionWindowMs: UInt64 = 10
     /// The first free virtio index (other transports may hold lower ones).
     public var firstVirtioIndex: Int = 0
+    /// CONFIG_REMOTEPROC_CDEV: `dev/remoteprocN` character devices (major `cdevMajor`, minor N),
+    /// a `dev` attribute, MAJOR/MINOR/DEVNAME in `uevent`, and `DEVICE=c<major>:<minor>` in kmsg.
+    /// Only `write(2)` is modelled (no ioctls, no shutdown-on-release).
+    public var remoteprocCdev = false
+    public var cdevMajor = 239
     /// Base and size of the DMA pool carveouts are allocated from.
     public var dmaBase: UInt64 = 0x7000_0000
     public var dmaPoolSize: UInt64 = 64 << 20

@@ -36,7 +36,9 @@ public enum SimNode: Equatable, Sendable {
     /// `size` is what stat reports (4096 for sysfs attributes, as kernfs does; 0 for devcoredump `data`).
     case file(mode: UInt16, size: UInt64)
     case symlink(target: String)
-    /// A character device node (only `dev/kmsg`): reads go through the kmsg calls.
+    /// A character device node. `dev/kmsg`: reads go through the kmsg calls. With
+    /// `BoardDescription.remoteprocCdev`, also `dev/remoteprocN` (CONFIG_REMOTEPROC_CDEV): any
+    /// number of opens, `write` is the cdev's write, `read` answers EINVAL (ksim addition).
     case characterDevice(mode: UInt16)
 }
 
