@@ -197,11 +197,15 @@ extension BoardFilesystem {
         case .file(let fileMode, _):
             mode = fileMode
             file = OpenFile(.attribute(path))
-        case .characterDevice(let deviceMode):
+        case .characterDevice(let deviceMode) where path == "dev/kmsg":
             mode = deviceMode
             file = OpenFile(.kmsg(path))
             file.cursor = kmsgFirstSequenceLocked()
             kmsgFiles[ObjectIdentifier(file)] = file
+        case .characterDevice(let deviceMode):
+            // dev/remoteprocN (CONFIG_REMOTEPROC_CDEV): one model write per write(2), as a file.
+            mode = deviceMode
+            file = OpenFile(.attribute(path))
         case .directory:
             monitor.unlock()
             return request.fail(EISDIR)

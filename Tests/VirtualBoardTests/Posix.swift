@@ -10,7 +10,7 @@ struct Errno: Error, Equatable, CustomStringConvertible {
     static let EACCES = Errno(code: Glibc.EACCES), EBUSY = Errno(code: Glibc.EBUSY)
     static let EAGAIN = Errno(code: Glibc.EAGAIN), EPERM = Errno(code: Glibc.EPERM)
     static let ETXTBSY = Errno(code: Glibc.ETXTBSY), EINTR = Errno(code: Glibc.EINTR)
-    static let ENODEV = Errno(code: Glibc.ENODEV)
+    static let ENODEV = Errno(code: Glibc.ENODEV), EIO = Errno(code: Glibc.EIO)
 }
 
 /// An open file descriptor, closed on deinit.
@@ -63,8 +63,8 @@ func readText(_ path: String) throws(Errno) -> String {
 
 /// open + one write(2) + close; returns the byte count.
 @discardableResult
-func writeText(_ path: String, _ text: String) throws(Errno) -> Int {
-    let fd = try FD(path, O_WRONLY)
+func writeText(_ path: String, _ text: String, create: Bool = false) throws(Errno) -> Int {
+    let fd = try FD(path, create ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY)
     return try fd.write(Array(text.utf8))
 }
 
