@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "rproc-sim", targets: ["rproc-sim"]),
         .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
         .library(name: "KernelSim", targets: ["KernelSim"]),
+        .library(name: "VirtualBoard", targets: ["VirtualBoard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

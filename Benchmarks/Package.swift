@@ -18,5 +18,10 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+            ]),
     ]
 )
