@@ -11,6 +11,19 @@ let package = Package(
     ],
     targets: [
         .executableTarget(
+            name: "FirmwareParse",
+            dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
+        .executableTarget(
+            name: "KernelSimModel",
+            dependencies: [
+                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
+            ]),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+            ]),
+        .executableTarget(
             name: "KernelAttributeRead",
             dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
