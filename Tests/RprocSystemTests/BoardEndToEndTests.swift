@@ -147,4 +147,56 @@ final class BoardEndToEndTests {
         try eventually("the released dump to go") { try kernel.devcoredumps().isEmpty }
         _ = try kernel.perform(.stop, on: "remoteproc0")
     }
+
+    @Test func aKeptStateFileFollowsTheProcessor() throws {
+        let kept = try kernel.keepOpen(.state, of: "remoteproc0")
+        #expect(try kept.readText() == "offline")
+        _ = try kernel.perform(.start, on: "remoteproc0")
+        #expect(try kept.readText() == "running")
+        _ = try kernel.perform(.stop, on: "remoteproc0")
+        #expect(try kept.readText() == "offline")
+    }
+
+    @Test func attachAndDetachABootloaderStartedProcessor() throws {
+        let log = try KmsgReader(kernel: kernel)
+        let attached = try kernel.perform(.start, on: "remoteproc2")
+        #expect(attached.stateBefore == .detached)
+        #expect(attached.stateAfter == .attached)
+        #expect(try kernel.firmware(of: "remoteproc2") == "unknown")
+        let detached = try kernel.perform(.detach, on: "remoteproc2")
+        #expect(detached.stateAfter == .detached)
+        let events = try remoteprocLines(log).map(\.event)
+        #expect(events.contains(.attached(name: "bootcore")))
+        #expect(events.contains(.detached(name: "bootcore")))
+    }
+
+    @Test func hotplugShowsInDiscoveryAndTheLog() throws {
+        let log = try KmsgReader(kernel: kernel)
+        _ = try kernel.operations.writeOnce(kernel.path(".sim/add"), Array("hotplug\n".utf8))
+        let added = try #require(try kernel.remoteprocDevices().first { $0.name == "hotplug" })
+        #expect(added.devicePath == "/sys/devices/platform/sim-rproc.9/remoteproc/\(added.device)")
+        let lines = try remoteprocLines(log)
+        #expect(lines.contains { $0.device == added.device && $0.event == .available(name: "hotplug") })
+        _ = try kernel.operations.writeOnce(kernel.path(".sim/remove"), Array((added.device + "\n").utf8))
+        try eventually("the removal") { try !kernel.remoteprocDevices().contains { $0.name == "hotplug" } }
+        #expect(throws: SystemError.self) { try kernel.state(of: added.device) }
+    }
+
+    @Test func the61FirmwarePathNewlineOnA61Board() throws {
+        let file = FileManager.default.temporaryDirectory.path + "/sys-61-\(UUID().uuidString).conf"
+        try "[Board]\nKernel=6.1\nOSRelease=6.1.0-sim\n\n[Processor]\nName=m4\nParent=p\nFirmware=m4.elf\nAutoBoot=no\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let old = try MountedBoard(board: file, firmware: ["m4.elf": Self.firmware])
+        let kernel = KernelFiles(root: old.mountPoint)
+        // What `echo /lib/firmware > …/path` does: the newline is written too, and 6.1 keeps it.
+        _ = try kernel.operations.writeOnce(
+            kernel.path("sys/module/firmware_class/parameters/path"), Array("/lib/firmware\n".utf8))
+        let search = kernel.firmwareSearchPath()
+        #expect(search.directories.first == .init(path: "/lib/firmware\n", origin: .classPath))
+        #expect(search.notes.contains { $0.contains("newline") })
+        let lookup = try kernel.lookUpFirmware("m4.elf", in: search)
+        #expect(lookup.candidates.first?.outcome == .missing)
+        #expect(lookup.found?.path == "/lib/firmware/m4.elf")
+    }
 }
