@@ -26,5 +26,13 @@ let package = Package(
                 .product(name: "RprocBus", package: "rprocd"),
                 .product(name: "RprocEventLoop", package: "rprocd"),
             ]),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+            ]),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
 )
