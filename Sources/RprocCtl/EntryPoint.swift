@@ -11,28 +11,40 @@ import ArgumentParser
 public func rprocctlMain(_ arguments: [String]) -> Int32 {
     let stdoutIsTerminal = Terminal.isTerminal(1)
     let arguments = expandingBareJSON(arguments, stdoutIsTerminal: stdoutIsTerminal)
+    // `inspect` and `validate` with plain options skip ArgumentParser's start-up (FastPath.swift).
+    if FastPath.isEnabled, let invocation = FastPath.parse(arguments) {
+        return FastPath.run(invocation, stdoutIsTerminal: stdoutIsTerminal)
+    }
     do {
         // `run()` dispatches to the verb without a cast to a protocol existential: each such cast
         // scans every protocol conformance in the binary, which is most of ArgumentParser's cost.
         var command = try RootCommand.parseAsRoot(arguments)
         try command.run()
         return ExitStatus.success.rawValue
-    } catch let failure as CommandFailure {
+    } catch {
+        return exitCode(reporting: error)
+    }
+}
+
+/// Writes what `error` (from parsing or running a verb) has to say to the right stream and
+/// returns the exit code it stands for.
+func exitCode(reporting error: any Error) -> Int32 {
+    if let failure = error as? CommandFailure {
         Terminal.write(failure.message + "\n", to: 2)
         return failure.status.rawValue
-    } catch let code as ExitCode where code != .validationFailure {
+    }
+    if let code = error as? ExitCode, code != .validationFailure {
         // A verb's own status (validate: 1 when a kernel refuses the image), silently.
         return code.rawValue
-    } catch {
-        let message = RootCommand.fullMessage(for: error)
-        let code = RootCommand.exitCode(for: error)
-        if code == .success {
-            if !message.isEmpty { Terminal.write(message + "\n", to: 1) }
-            return ExitStatus.success.rawValue
-        }
-        if !message.isEmpty { Terminal.write(message + "\n", to: 2) }
-        return code == .validationFailure ? ExitStatus.invalidArgument.rawValue : code.rawValue
     }
+    let message = RootCommand.fullMessage(for: error)
+    let code = RootCommand.exitCode(for: error)
+    if code == .success {
+        if !message.isEmpty { Terminal.write(message + "\n", to: 1) }
+        return ExitStatus.success.rawValue
+    }
+    if !message.isEmpty { Terminal.write(message + "\n", to: 2) }
+    return code == .validationFailure ? ExitStatus.invalidArgument.rawValue : code.rawValue
 }
 
 /// Gives `--json` an optional value, which ArgumentParser does not have: `--json MODE` (a mode

@@ -11,6 +11,8 @@ struct SpawnedCommand {
     let label: String
     let executable: String
     let arguments: [String]
+    /// `NAME=value` entries added to this process's environment for the child.
+    var extraEnvironment: [String] = []
 
     /// Runs the command once and returns its wall time and its CPU time (user + system, from
     /// `wait4`'s rusage) in nanoseconds, and its exit status. CPU time is less disturbed than wall
@@ -24,11 +26,20 @@ struct SpawnedCommand {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            envp.append(variable)
+            entry += 1
+        }
+        let extra = extraEnvironment.map { strdup($0) }
+        defer { for pointer in extra { free(pointer) } }
+        envp += extra + [nil]
 
         var start = timespec(), end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard spawned == 0 else {
             fatalError("posix_spawn '\(executable)': \(String(cString: strerror(spawned)))")
         }

@@ -5,9 +5,10 @@
 //     swift run -c release --package-path Benchmarks InspectVsReadelf [RUNS]
 //
 // It builds the root package's release `rprocctl` and `make-sample-firmware` first, and makes a
-// 64 MiB image with the latter. To see where the time goes, set RPROCCTL_VARIANTS to a list of
-// `label=path` rprocctl builds (`dyn=/tmp/a:static=/tmp/b`); each is then timed on the sample
-// image next to `/bin/true` (the cost of spawning any process) and readelf.
+// 64 MiB image with the latter. Then, on the sample image, it times `/bin/true` (the cost of
+// spawning any process), readelf, rprocctl, and rprocctl with RPROCCTL_NO_FAST_PATH=1 (every
+// command line through ArgumentParser); to see where the time goes, set RPROCCTL_VARIANTS to a
+// list of `label=path` rprocctl builds (`dyn=/tmp/a:static=/tmp/b`) to time next to them.
 
 #if canImport(Glibc)
     import Glibc
@@ -120,11 +121,16 @@ for file in files {
 print("Target: median ratio ≤ 1.5×. Worst median ratio: \(ratio(worst, 1)).")
 
 // Where the time goes: variants of the binary on the sample image.
-if let spec = getenv("RPROCCTL_VARIANTS").map({ String(cString: $0) }), !spec.isEmpty {
+do {
     var commands = [
         SpawnedCommand(label: "/bin/true (spawn floor)", executable: "/bin/true", arguments: []),
         SpawnedCommand(label: "readelf -h -l -S", executable: readelf, arguments: ["-h", "-l", "-S", sample]),
+        SpawnedCommand(label: "rprocctl inspect --json", executable: rprocctl, arguments: ["inspect", "--json", sample]),
+        SpawnedCommand(
+            label: "  same, RPROCCTL_NO_FAST_PATH=1", executable: rprocctl, arguments: ["inspect", "--json", sample],
+            extraEnvironment: ["RPROCCTL_NO_FAST_PATH=1"]),
     ]
+    let spec = getenv("RPROCCTL_VARIANTS").map { String(cString: $0) } ?? ""
     for item in spec.split(separator: ":") {
         let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { fatalError("RPROCCTL_VARIANTS item '\(item)' is not label=path") }
