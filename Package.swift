@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
                 "RprocJSON", "CSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
