@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(
             name: "CFuse3", pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]),
-        .target(name: "CRprocShims", dependencies: ["CSystemd"]),
+        .target(name: "CRprocShims", dependencies: ["CSystemd"], cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: I/O libraries.
         .target(
