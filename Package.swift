@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "RprocDaemon",
             dependencies: [
-                "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
+                "SystemdIni", "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
                 "RprocJSON", "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
