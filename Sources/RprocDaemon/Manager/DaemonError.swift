@@ -68,7 +68,7 @@ extension DaemonError {
     static func errnoName(_ errno: Errno) -> String {
         let names: [Errno: String] = [
             .invalidArgument: "EINVAL", .resourceBusy: "EBUSY", .noSuchFileOrDirectory: "ENOENT",
-            .noSuchDevice: "ENODEV", .permissionDenied: "EACCES", .interrupted: "EINTR",
+            .operationNotSupportedByDevice: "ENODEV", .permissionDenied: "EACCES", .interrupted: "EINTR",
             .notPermitted: "EPERM", .textFileBusy: "ETXTBSY", .noMemory: "ENOMEM", .ioError: "EIO",
             .timedOut: "ETIMEDOUT",
         ]
