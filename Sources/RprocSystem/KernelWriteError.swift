@@ -1,3 +1,4 @@
+import RprocModel
 import SystemPackage
 
 /// The hint every refused kernel write carries: the kernel gives its reason only in its log.
@@ -9,7 +10,7 @@ public let kernelLogHint = "The kernel logs its reason: see 'journalctl -k' or '
 /// keyword alike), so the error carries the state around the write and points at the kernel log.
 public struct KernelWriteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var device: String
-    public var attribute: RemoteprocAttribute
+    public var attribute: Attribute
     /// The value written (without the newline that was sent after it).
     public var value: String
     /// The attribute file.
@@ -24,7 +25,7 @@ public struct KernelWriteError: Error, Equatable, Sendable, CustomStringConverti
     public var hint: String { kernelLogHint }
 
     public init(
-        device: String, attribute: RemoteprocAttribute, value: String, path: String, errno: Errno,
+        device: String, attribute: Attribute, value: String, path: String, errno: Errno,
         stateBefore: ProcessorState, stateAfter: ProcessorState?
     ) {
         self.device = device
@@ -47,7 +48,7 @@ public struct KernelWriteError: Error, Equatable, Sendable, CustomStringConverti
 /// which sysfs returns even for root (kernel-contract.md §1.2, §9 item 22). Not a failure of the processor.
 public struct ReadOnlyAttributeError: Error, Equatable, Sendable, CustomStringConvertible {
     public var device: String
-    public var attribute: RemoteprocAttribute
+    public var attribute: Attribute
     public var value: String
     public var path: String
     /// The file's permission bits (0444).
@@ -70,4 +71,14 @@ public struct InvalidKernelWriteError: Error, Equatable, Sendable, CustomStringC
     public var description: String {
         "Cannot write '\(write.value)' to '\(device)/\(write.attribute)': \(problem)."
     }
+}
+
+/// An attribute read a string its kernel show function never prints (a newer kernel, or not a kernel file).
+public struct UnexpectedAttributeValueError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var device: String
+    public var attribute: Attribute
+    /// The value read, without its trailing newline.
+    public var value: String
+
+    public var description: String { "'\(device)/\(attribute)' reads '\(value)', which rprocd does not know." }
 }

@@ -1,3 +1,4 @@
+import RprocModel
 import SystemPackage
 
 /// One remote processor as discovered in `sys/class/remoteproc` (kernel-contract.md §1.1).
@@ -12,9 +13,9 @@ public struct RemoteprocDevice: Sendable, Hashable {
     public var devicePath: String
     /// The attributes whose mode has no write bit (drivers setting `sysfs_read_only` make `state`,
     /// `firmware`, `recovery` and `coredump` 0444; `name` always is).
-    public var readOnlyAttributes: Set<RemoteprocAttribute>
+    public var readOnlyAttributes: Set<Attribute>
 
-    public init(device: String, name: String, devicePath: String, readOnlyAttributes: Set<RemoteprocAttribute>) {
+    public init(device: String, name: String, devicePath: String, readOnlyAttributes: Set<Attribute>) {
         self.device = device
         self.name = name
         self.devicePath = devicePath
@@ -22,7 +23,7 @@ public struct RemoteprocDevice: Sendable, Hashable {
     }
 
     /// Whether `attribute` can be written (its mode has a write bit).
-    public func isWritable(_ attribute: RemoteprocAttribute) -> Bool { !readOnlyAttributes.contains(attribute) }
+    public func isWritable(_ attribute: Attribute) -> Bool { !readOnlyAttributes.contains(attribute) }
 
     /// The N of `remoteprocN`, when the name has that form.
     public var index: Int? {
@@ -66,7 +67,7 @@ extension KernelFiles {
     }
 
     /// The path of one attribute file.
-    public func attributePath(_ attribute: RemoteprocAttribute, of device: String) throws -> String {
+    public func attributePath(_ attribute: Attribute, of device: String) throws -> String {
         try remoteprocDirectory(device) + "/" + attribute.fileName
     }
 
@@ -96,8 +97,8 @@ extension KernelFiles {
     public func remoteprocDevice(_ device: String) throws -> RemoteprocDevice {
         let directory = try remoteprocDirectory(device)
         let resolved = try operations.realPath(directory)
-        var readOnly: Set<RemoteprocAttribute> = []
-        for attribute in RemoteprocAttribute.allCases {
+        var readOnly: Set<Attribute> = []
+        for attribute in Attribute.allAttributes {
             let status = try operations.status(of: directory + "/" + attribute.fileName, followingSymlinks: true)
             if !status.hasWriteBit { readOnly.insert(attribute) }
         }
@@ -108,7 +109,7 @@ extension KernelFiles {
     // MARK: Reads
 
     /// Reads one attribute afresh (open, pread at 0, close), without its trailing newline.
-    public func read(_ attribute: RemoteprocAttribute, of device: String) throws -> String {
+    public func read(_ attribute: Attribute, of device: String) throws -> String {
         try readText(attributePath(attribute, of: device))
     }
 
@@ -119,10 +120,22 @@ extension KernelFiles {
     public func firmware(of device: String) throws -> String { try read(.firmware, of: device) }
 
     /// Reads `recovery`. Mirrors `recovery_show`.
-    public func recovery(of device: String) throws -> RecoveryMode { RecoveryMode(sysfs: try read(.recovery, of: device)) }
+    ///
+    /// - Throws: `UnexpectedAttributeValueError` for a string other than `enabled`/`disabled`.
+    public func recovery(of device: String) throws -> RecoveryMode { try read(.recovery, of: device, as: RecoveryMode.self) }
 
     /// Reads `coredump`. Mirrors `coredump_show`.
-    public func coredump(of device: String) throws -> CoredumpMode { CoredumpMode(sysfs: try read(.coredump, of: device)) }
+    ///
+    /// - Throws: `UnexpectedAttributeValueError` for a string other than `disabled`/`enabled`/`inline`.
+    public func coredump(of device: String) throws -> CoredumpMode { try read(.coredump, of: device, as: CoredumpMode.self) }
+
+    func read<Value: KernelString>(_ attribute: Attribute, of device: String, as type: Value.Type) throws -> Value {
+        let text = try read(attribute, of: device)
+        guard let value = Value(sysfs: text) else {
+            throw UnexpectedAttributeValueError(device: device, attribute: attribute, value: text)
+        }
+        return value
+    }
 
     /// Reads `name`. Mirrors `name_show`.
     public func name(of device: String) throws -> String { try read(.name, of: device) }
@@ -135,7 +148,7 @@ extension KernelFiles {
     }
 
     /// Opens `state` (or another attribute) once, for polling with `pread` at offset 0.
-    public func keepOpen(_ attribute: RemoteprocAttribute, of device: String) throws -> KeptFile {
+    public func keepOpen(_ attribute: Attribute, of device: String) throws -> KeptFile {
         try KeptFile(attributePath(attribute, of: device), operations: operations)
     }
 

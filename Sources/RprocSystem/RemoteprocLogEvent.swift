@@ -1,31 +1,5 @@
+import RprocModel
 import SystemPackage
-
-/// Mirrors `enum rproc_crash_type` as `rproc_crash_to_string` prints it in "crash detected in %s: type %s".
-public enum CrashType: Sendable, Hashable {
-    /// `RPROC_MMUFAULT`, "mmufault".
-    case mmuFault
-    /// `RPROC_WATCHDOG`, "watchdog".
-    case watchdog
-    /// `RPROC_FATAL_ERROR`, "fatal error".
-    case fatalError
-    /// Any other value, "unknown".
-    case unknown
-    /// A string this table does not know, kept verbatim.
-    case unrecognized(String)
-
-    static let table: [(CrashType, String)] = [
-        (.mmuFault, "mmufault"), (.watchdog, "watchdog"), (.fatalError, "fatal error"), (.unknown, "unknown"),
-    ]
-
-    public init(kernelString: String) {
-        self = Self.table.first { $0.1 == kernelString }?.0 ?? .unrecognized(kernelString)
-    }
-
-    public var kernelString: String {
-        if case .unrecognized(let raw) = self { return raw }
-        return Self.table.first { $0.0 == self }!.1
-    }
-}
 
 /// The kernel log lines of remoteproc_core.c and remoteproc_sysfs.c that rprocd acts on
 /// (kernel-contract.md §3.4). Names are the processor's `name`.
@@ -40,8 +14,9 @@ public enum RemoteprocLogEvent: Sendable, Hashable {
     case up(name: String)
     /// "stopped remote processor %s" (`rproc_shutdown`).
     case stopped(name: String)
-    /// "crash detected in %s: type %s" (`rproc_report_crash`): every crash report.
-    case crashDetected(name: String, type: CrashType)
+    /// "crash detected in %s: type %s" (`rproc_report_crash`): every crash report. The type as printed
+    /// (`crashType` gives it as a `CrashType`).
+    case crashDetected(name: String, type: String)
     /// "handling crash #%u in %s" (`rproc_crash_handler_work`): the transition to `crashed`; the count is the
     /// kernel's `crash_cnt`.
     case handlingCrash(count: UInt32, name: String)
@@ -92,7 +67,7 @@ public enum RemoteprocLogEvent: Sendable, Hashable {
         } else if let name = after("detached remote processor ") {
             self = .detached(name: name)
         } else if let rest = after("crash detected in "), let (name, type) = split(rest, atLast: ": type ") {
-            self = .crashDetected(name: name, type: CrashType(kernelString: type))
+            self = .crashDetected(name: name, type: type)
         } else if let rest = after("handling crash #"), let space = rest.firstIndex(of: " "),
             let count = UInt32(rest[..<space]), rest[space...].hasPrefix(" in ")
         {
@@ -149,5 +124,13 @@ public struct RemoteprocLogLine: Sendable, Equatable {
     static func isDeviceName(_ text: Substring) -> Bool {
         text.hasPrefix("remoteproc") && text.count > "remoteproc".count
             && text.dropFirst("remoteproc".count).allSatisfy(\.isASCII) && text.dropFirst("remoteproc".count).allSatisfy(\.isNumber)
+    }
+}
+
+extension RemoteprocLogEvent {
+    /// The crash type of a `crashDetected` line, nil for other lines and for a type string rprocd does not know.
+    public var crashType: CrashType? {
+        if case .crashDetected(_, let type) = self { return CrashType(sysfs: type) }
+        return nil
     }
 }

@@ -1,0 +1,54 @@
+/// A pending device coredump, `sys/class/devcoredump/devcdM` (kernel-contract.md §3.5,
+/// `drivers/base/devcoredump.c`). It lives until something writes to its `data` or 300 s pass, and while it
+/// lives the next dump of the same device is discarded: read it, then release it, promptly.
+public struct Devcoredump: Sendable, Hashable {
+    /// `devcdM`; M counts from 1 and is never reused.
+    public var name: String
+    /// The dump's directory under the root.
+    public var directory: String
+    /// Where `failing_device` points, as the board sees it.
+    public var failingDevicePath: String?
+    /// The remote processor that failed (`remoteprocN`), when `failing_device` is one.
+    public var remoteproc: String?
+
+    /// The `data` file.
+    public var dataPath: String { directory + "/data" }
+}
+
+extension KernelFiles {
+    /// `sys/class/devcoredump` under the root.
+    public var devcoredumpClassDirectory: String { path("sys/class/devcoredump") }
+
+    /// The pending device coredumps (`devcd*` entries), each tied to its failing device. An absent class
+    /// (CONFIG_DEV_COREDUMP off, or no dump ever) gives an empty list; a dump that vanishes meanwhile is left out.
+    public func devcoredumps() throws -> [Devcoredump] {
+        let entries: [String]
+        do {
+            entries = try operations.directoryEntries(devcoredumpClassDirectory)
+        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
+            return []
+        }
+        var dumps: [Devcoredump] = []
+        for entry in entries where entry.hasPrefix("devcd") {
+            let directory = devcoredumpClassDirectory + "/" + entry
+            guard operations.exists(directory + "/data") else { continue }
+            let failing = try? operations.realPath(directory + "/failing_device")
+            dumps.append(
+                Devcoredump(
+                    name: entry, directory: directory, failingDevicePath: failing.map(boardPath),
+                    remoteproc: failing.flatMap(owningRemoteproc(ofResolved:))))
+        }
+        return dumps.sorted { (Int($0.name.dropFirst(5)) ?? 0, $0.name) < (Int($1.name.dropFirst(5)) ?? 0, $1.name) }
+    }
+
+    /// Reads a dump's `data` whole: chunks of at most a page until a read returns 0. Reading alone does not
+    /// release the dump (an `inline` dump keeps recovery waiting until `releaseDevcoredump`).
+    public func readDevcoredump(_ dump: Devcoredump, limit: Int = Int.max) throws -> [UInt8] {
+        try operations.readWhole(dump.dataPath, chunkSize: 4096, limit: limit)
+    }
+
+    /// Releases a dump by writing one byte to its `data` (any write schedules its deletion).
+    public func releaseDevcoredump(_ dump: Devcoredump) throws {
+        _ = try operations.writeOnce(dump.dataPath, [UInt8(ascii: "1")])
+    }
+}
