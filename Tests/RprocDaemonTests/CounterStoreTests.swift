@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RprocDaemon
+import RprocSystem
 
 @Suite struct CounterStoreTests {
     func temporaryDirectory() throws -> String {
@@ -55,6 +56,6 @@ import Testing
         // A regular file where the directory should be.
         _ = FileManager.default.createFile(atPath: directory + "/processors", contents: Data())
         let store = CounterStore(stateDirectory: directory)
-        #expect(throws: StateFileError.self) { try store.save(ProcessorCounters(), key: "m4") }
+        #expect(throws: SystemError.self) { try store.save(ProcessorCounters(), key: "m4") }
     }
 }

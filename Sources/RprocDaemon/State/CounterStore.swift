@@ -2,6 +2,7 @@
 // error), one small file per processor in the state directory, written atomically.
 
 import Glibc
+import RprocSystem
 import SystemPackage
 
 /// What rprocd remembers about one processor across its own restarts.
@@ -81,16 +82,33 @@ public struct CounterStore: Sendable {
     }
 
     /// The counters saved for `key`, or nil when none were saved. A missing file is nil; an
-    /// unreadable one throws.
-    public func load(key: String) throws(StateFileError) -> ProcessorCounters? {
-        let path = directory + "/" + key
-        guard let text = try AtomicFile.readIfPresent(path: path) else { return nil }
-        return ProcessorCounters(serialized: text)
+    /// unreadable one throws `SystemError`.
+    public func load(key: String) throws -> ProcessorCounters? {
+        let bytes: [UInt8]
+        do {
+            bytes = try SystemFileOperations().readWhole(directory + "/" + key, limit: 1 << 16)
+        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
+            return nil
+        }
+        return ProcessorCounters(serialized: String(decoding: bytes, as: UTF8.self))
     }
 
     /// Saves `counters` atomically (temporary file, fsync, rename, fsync of the directory).
-    public func save(_ counters: ProcessorCounters, key: String) throws(StateFileError) {
-        try AtomicFile.makeDirectories(directory)
-        try AtomicFile.write(path: directory + "/" + key, contents: Array(counters.serialized.utf8))
+    ///
+    /// - Throws: `SystemError`.
+    public func save(_ counters: ProcessorCounters, key: String) throws {
+        try Self.makeDirectories(directory)
+        try AtomicFile.write(Array(counters.serialized.utf8), to: directory + "/" + key)
+    }
+
+    /// `mkdir -p`, mode 0755.
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw SystemError(operation: "create directory", path: current, errno: Errno(rawValue: errno))
+            }
+        }
     }
 }
