@@ -51,6 +51,8 @@ public final class Manager {
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
     private var scanInFlight = false
+    /// A rescan was asked for while one was in flight: run another when it is done.
+    private var rescanRequested = false
     /// Called once after the first scan (discovery); READY=1 follows it.
     private var discoveryDone: (() -> Void)?
 
@@ -75,6 +77,13 @@ public final class Manager {
         storeWorker.shutdown()
     }
 
+    /// Takes new `[Daemon]` settings (SIGHUP, `Reload()`); the poll interval applies at once.
+    public func reload(settings: DaemonSettings) {
+        loop.assertOnLoop()
+        self.settings = settings
+        if pollTimer?.isArmed == true { pollTimer?.arm(afterMicroseconds: max(settings.pollIntervalMicroseconds, 10_000)) }
+    }
+
     // MARK: Discovery and polling
 
     /// Scans the kernel's processors and adopts each as it is (nothing is written), then calls
@@ -92,7 +101,10 @@ public final class Manager {
     }
 
     private func scan(reason: String) {
-        guard !scanInFlight else { return }
+        guard !scanInFlight else {
+            rescanRequested = true
+            return
+        }
         scanInFlight = true
         let kernel = self.kernel
         let store = self.store
@@ -137,7 +149,12 @@ public final class Manager {
                 discoveryDone = nil
                 done()
             }
-            armPoll()
+            if rescanRequested {
+                rescanRequested = false
+                self.scan(reason: "kernel log")
+            } else {
+                armPoll()
+            }
         }
         if let error = scan.error {
             logger.warning("Failed to list remote processors: \(error), ignoring.")
@@ -239,6 +256,14 @@ public final class Manager {
                 metadata: metadata(processor))
             observer?.stateChanged(processor, old: old.sysfsValue, new: new.sysfsValue, reason: reason)
         }
+        observer?.processorChanged(processor)
+    }
+
+    /// The kernel logged "crash detected in …: type T" for `device`: the type of its last crash.
+    func noteCrashType(device: String, type: String) {
+        guard let processor = processors[device] else { return }
+        processor.counters.lastCrashType = type
+        saveCounters(processor)
         observer?.processorChanged(processor)
     }
 
