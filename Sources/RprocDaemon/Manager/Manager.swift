@@ -100,6 +100,11 @@ public final class Manager {
         scan(reason: reason)
     }
 
+    /// Calls `body` on the loop once the scans queued so far have been applied.
+    func afterScans(_ body: @escaping () -> Void) {
+        reader.submit({ () }) { _ in body() }
+    }
+
     private func scan(reason: String) {
         guard !scanInFlight else {
             rescanRequested = true
