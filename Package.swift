@@ -89,7 +89,7 @@ let package = Package(
             path: "Tests/RprocTestSupport"),
         .testTarget(name: "SystemdIniTests", dependencies: ["SystemdIni"]),
         .testTarget(name: "RprocJSONTests", dependencies: ["RprocJSON"]),
-        .testTarget(name: "RprocFirmwareTests", dependencies: ["RprocFirmware", "RprocTestSupport"]),
+        .testTarget(name: "RprocFirmwareTests", dependencies: ["RprocFirmware", "RprocTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RprocModelTests", dependencies: ["RprocModel"]),
         .testTarget(name: "KernelSimTests", dependencies: ["KernelSim", "RprocTestSupport"]),
         .testTarget(name: "RprocSystemTests", dependencies: ["RprocSystem", "RprocTestSupport"]),

@@ -71,6 +71,9 @@ public final class BusClient {
         case ECONNREFUSED:
             return BusError(name: BusError.Name.noServer,
                             message: "rprocd is not running (nobody listens on '\(path)'): start it with 'systemctl start rprocd'.")
+        case ECONNRESET, EPIPE:
+            return BusError(name: BusError.Name.disconnected,
+                            message: "'\(path)' closed the connection at once: the server may have too many clients.")
         case EACCES, EPERM:
             return .accessDenied("Permission denied connecting to '\(path)': run as root or as a member of the socket's group.")
         default:
@@ -95,14 +98,15 @@ public final class BusClient {
     }
 
     private func failure(_ r: Int32, _ error: inout sd_bus_error, _ what: String) -> BusError {
-        if let name = error.name {
-            return BusError(name: String(cString: name), message: error.message.map { String(cString: $0) } ?? "")
+        // sd-bus reports local failures as errors named "System.Error.E…": translate those from the errno.
+        if let name = error.name.map({ String(cString: $0) }), !name.hasPrefix("System.Error.") {
+            return BusError(name: name, message: error.message.map { String(cString: $0) } ?? "")
         }
         switch -r {
         case ETIMEDOUT:
             return BusError(name: BusError.Name.timeout, message: "\(what): no reply from '\(target)' in time.")
         case ECONNRESET, ENOTCONN, EPIPE:
-            return BusError(name: BusError.Name.disconnected, message: "\(what): the connection to '\(target)' was closed.")
+            return BusError(name: BusError.Name.disconnected, message: "\(what): the connection to '\(target)' was closed (by the server, or it has too many clients).")
         default:
             return .errno(r, what)
         }

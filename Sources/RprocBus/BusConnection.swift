@@ -63,12 +63,36 @@ public final class BusConnection {
         slots.append(slot!)
     }
 
+    private var authenticationWatch: PostSource?
+
+    /// Works around sd-bus 252 in server mode: when a client pipelines `BEGIN` and its first message
+    /// (gdbus, sd-bus clients) and both arrive in one read, sd-bus leaves the message in its read buffer
+    /// after authentication and waits for more input that never comes (its event-loop glue calls
+    /// `sd_bus_process` once per wakeup, and `sd_bus_get_timeout` looks only at parsed messages). After
+    /// each loop iteration until the connection is running, process everything once more.
+    package func watchAuthentication() throws(SyscallError) {
+        authenticationWatch = try loop.addPost { [unowned self] in
+            guard self.isOpen else {
+                self.authenticationWatch?.cancel()
+                return
+            }
+            guard sd_bus_is_ready(self.bus) > 0 else { return }
+            self.authenticationWatch?.cancel()
+            self.authenticationWatch = nil
+            var r: Int32
+            repeat { r = sd_bus_process(self.bus, nil) } while r > 0
+            if r < 0 { self.close() }
+        }
+    }
+
     /// Closes the connection without flushing (a peer that does not read cannot block the loop), detaches
     /// it from its registry and calls `onClose`. Idempotent.
     public func close() {
         loop.assertOnLoop()
         guard isOpen else { return }
         isOpen = false
+        authenticationWatch?.cancel()
+        authenticationWatch = nil
         for s in slots { sd_bus_slot_unref(s) }
         slots = []
         sd_bus_close(bus)

@@ -45,3 +45,12 @@ public struct BusError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 import Glibc
+
+import RprocEventLoop
+
+extension BusError {
+    /// `org.freedesktop.DBus.Error.Failed` with the system error's description.
+    public init(_ error: SyscallError) {
+        self.init(name: Name.failed, message: "\(error.description).")
+    }
+}

@@ -157,6 +157,7 @@ public final class PrivateBusServer {
         _ = try check(sd_bus_start(bus), "sd_bus_start")
         _ = try check(sd_bus_attach_event(bus, loop.event, 0), "sd_bus_attach_event")
         try registry.attach(conn)
+        try conn.watchAuthentication()
         let key = ObjectIdentifier(conn)
         conn.onClose = { [weak self] in self?.peers[key] = nil }
         peers[key] = conn

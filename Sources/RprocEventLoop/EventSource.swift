@@ -143,7 +143,33 @@ public final class SignalSource: EventSource {
     fileprivate override func dropHandler() { handler = nil }
 }
 
+/// Runs after every loop iteration in which some other source was dispatched.
+///
+/// The corresponding C function is `sd_event_add_post`.
+public final class PostSource: EventSource {
+    private var handler: (() -> Void)?
+
+    fileprivate init(loop: EventLoop, handler: @escaping () -> Void) throws(SyscallError) {
+        self.handler = handler
+        super.init(loop: loop)
+        var s: OpaquePointer?
+        _ = try check(sd_event_add_post(loop.event, &s, { _, userdata in
+            let me = Unmanaged<PostSource>.fromOpaque(userdata!).takeUnretainedValue()
+            me.handler?()
+            return 0
+        }, userdata), "sd_event_add_post")
+        source = s
+    }
+
+    fileprivate override func dropHandler() { handler = nil }
+}
+
 extension EventLoop {
+    /// Calls `handler` after every iteration that dispatched another source, until cancelled.
+    public func addPost(_ handler: @escaping () -> Void) throws(SyscallError) -> PostSource {
+        try PostSource(loop: self, handler: handler)
+    }
+
     /// Watches `fd` for `events`; `handler` gets the events that occurred.
     ///
     /// - Throws: `SyscallError` from `sd_event_add_io` (e.g. EEXIST when the fd is already watched).

@@ -23,17 +23,29 @@ public final class SerialWorker: @unchecked Sendable {
         thread = try spawnThread(name: name) { [unowned self] in self.serve() }
     }
 
+    /// The thread holds the worker while it runs: call `shutdown()` to end it.
     deinit { shutdown() }
 
     /// Runs `work` on the worker thread after the jobs submitted before it, then `completion` with its
     /// result on the loop thread. Call on the loop thread.
     public func submit<T: Sendable>(_ work: @escaping @Sendable () -> T, completion: @escaping (T) -> Void) {
-        let done = LoopBound(completion, loop: loop)
+        loop.assertOnLoop()
+        // The completion never leaves the loop thread: the job carries only its number.
+        let id = nextCompletion
+        nextCompletion += 1
+        completions[id] = { completion($0 as! T) }
         let loop = self.loop
-        enqueue {
+        enqueue { [self] in
             let result = work()
-            loop.post { done.value(result) }
+            loop.post { [self] in self.complete(id, result) }
         }
+    }
+
+    private var nextCompletion: UInt64 = 0
+    private var completions: [UInt64: (Any) -> Void] = [:]
+
+    private func complete(_ id: UInt64, _ result: any Sendable) {
+        completions.removeValue(forKey: id)?(result)
     }
 
     /// Runs `work` on the worker thread without a completion.
@@ -44,7 +56,8 @@ public final class SerialWorker: @unchecked Sendable {
     private var busy = false
 
     /// Lets the queued jobs finish, then stops and joins the thread. Idempotent. Completions that are
-    /// still to be posted reach the loop only if it keeps running.
+    /// still to be posted reach the loop only if it keeps running. Keep the worker alive until its last
+    /// completion ran.
     public func shutdown() {
         let t: pthread_t? = lock.withLock {
             stopping = true

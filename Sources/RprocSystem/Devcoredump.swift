@@ -22,23 +22,20 @@ extension KernelFiles {
     /// The pending device coredumps (`devcd*` entries), each tied to its failing device. An absent class
     /// (CONFIG_DEV_COREDUMP off, or no dump ever) gives an empty list; a dump that vanishes meanwhile is left out.
     public func devcoredumps() throws -> [Devcoredump] {
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(devcoredumpClassDirectory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
-        var dumps: [Devcoredump] = []
-        for entry in entries where entry.hasPrefix("devcd") {
-            let directory = devcoredumpClassDirectory + "/" + entry
-            guard operations.exists(directory + "/data") else { continue }
-            let failing = try? operations.realPath(directory + "/failing_device")
-            dumps.append(
-                Devcoredump(
-                    name: entry, directory: directory, failingDevicePath: failing.map(boardPath),
-                    remoteproc: failing.flatMap(owningRemoteproc(ofResolved:))))
-        }
+        let entries = try entriesIfPresent(devcoredumpClassDirectory)
+        let dumps = entries.filter { $0.hasPrefix("devcd") }.compactMap(devcoredump(named:))
         return dumps.sorted { (Int($0.name.dropFirst(5)) ?? 0, $0.name) < (Int($1.name.dropFirst(5)) ?? 0, $1.name) }
+    }
+
+    /// One pending dump by name (`devcd3`, the `systemName` of its udev event), or nil when it is gone.
+    public func devcoredump(named name: String) -> Devcoredump? {
+        guard name.hasPrefix("devcd"), !name.contains("/") else { return nil }
+        let directory = devcoredumpClassDirectory + "/" + name
+        guard operations.exists(directory + "/data") else { return nil }
+        let failing = try? operations.realPath(directory + "/failing_device")
+        return Devcoredump(
+            name: name, directory: directory, failingDevicePath: failing.map(boardPath),
+            remoteproc: failing.flatMap(owningRemoteproc(ofResolved:)))
     }
 
     /// Reads a dump's `data` whole: chunks of at most a page until a read returns 0. Reading alone does not

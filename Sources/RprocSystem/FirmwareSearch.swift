@@ -45,6 +45,9 @@ public struct FirmwareCandidate: Sendable, Equatable {
         case notRegular
         /// `stat` failed with another errno.
         case unreadable(Errno)
+        /// A compressed file (`.zst`, `.xz`) the kernel loads only when built with CONFIG_FW_LOADER_COMPRESS_*,
+        /// and only when no uncompressed file exists. rprocd cannot validate it.
+        case compressed(size: Int64)
     }
 
     /// The path as the kernel forms it on the board (`"%s/%s"`, dir and name).
@@ -166,6 +169,22 @@ extension KernelFiles {
             candidates.append(
                 FirmwareCandidate(path: boardPath, absolutePath: absolute, origin: directory.origin, outcome: outcome))
             if case .found = outcome { break }
+        }
+        if !candidates.contains(where: { if case .found = $0.outcome { true } else { false } }) {
+            // The kernel's second and third passes (kernel-contract.md §6.1 step 4): listed only where a file is.
+            for suffix in [".zst", ".xz"] {
+                for directory in searchPath.directories {
+                    let boardPath = directory.path + "/" + name + suffix
+                    let absolute = path(boardPath)
+                    guard let status = try? operations.status(of: absolute, followingSymlinks: true),
+                        status.kind == .regular, status.size > 0
+                    else { continue }
+                    candidates.append(
+                        FirmwareCandidate(
+                            path: boardPath, absolutePath: absolute, origin: directory.origin,
+                            outcome: .compressed(size: status.size)))
+                }
+            }
         }
         return FirmwareLookup(name: name, candidates: candidates, searchPath: searchPath)
     }

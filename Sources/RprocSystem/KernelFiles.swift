@@ -35,6 +35,16 @@ public struct KernelFiles: Sendable {
         return absolute
     }
 
+    /// The entries of a directory that may not exist (a class or bus the kernel does not have, a device
+    /// directory removed meanwhile): an absent directory has none.
+    func entriesIfPresent(_ directory: String) throws -> [String] {
+        do {
+            return try operations.directoryEntries(directory)
+        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
+            return []
+        }
+    }
+
     /// Reads a small text file whole (pread from offset 0) and returns it without its one trailing newline,
     /// the way sysfs show functions print (`"%s\n"`).
     public func readText(_ absolutePath: String) throws -> String {

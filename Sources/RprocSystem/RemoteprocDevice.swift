@@ -75,12 +75,7 @@ extension KernelFiles {
     /// directory (a kernel without remoteproc) gives an empty list; a device that vanishes during the scan is
     /// left out.
     public func remoteprocDevices() throws -> [RemoteprocDevice] {
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(remoteprocClassDirectory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
+        let entries = try entriesIfPresent(remoteprocClassDirectory)
         var devices: [RemoteprocDevice] = []
         for entry in entries {
             do {
@@ -104,6 +99,19 @@ extension KernelFiles {
         }
         let name = try readText(directory + "/name")
         return RemoteprocDevice(device: device, name: name, devicePath: boardPath(resolved), readOnlyAttributes: readOnly)
+    }
+
+    /// The character device numbers of the processors (CONFIG_REMOTEPROC_CDEV), keyed the way kmsg's `DEVICE=`
+    /// field spells them (`"c250:0": "remoteproc0"`), for `RemoteprocLogLine(_:characterDevices:)`. Processors
+    /// without a `dev` file are left out.
+    public func remoteprocCharacterDevices() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for device in try entriesIfPresent(remoteprocClassDirectory) {
+            if let number = try? readText(remoteprocClassDirectory + "/" + device + "/dev"), !number.isEmpty {
+                result["c" + number] = device
+            }
+        }
+        return result
     }
 
     // MARK: Reads

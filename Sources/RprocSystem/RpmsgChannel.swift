@@ -25,12 +25,7 @@ extension KernelFiles {
     /// (no rpmsg, nothing booted) gives an empty list; a channel that vanishes during the scan is left out.
     public func rpmsgChannels() throws -> [RpmsgChannel] {
         let devicesDirectory = path("sys/bus/rpmsg/devices")
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(devicesDirectory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
+        let entries = try entriesIfPresent(devicesDirectory)
         let classDirectory = path("sys/class/rpmsg")
         let characterDevices: [(name: String, resolved: String)] =
             ((try? operations.directoryEntries(classDirectory)) ?? []).compactMap { name in

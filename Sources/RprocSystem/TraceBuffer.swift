@@ -29,12 +29,7 @@ extension KernelFiles {
     /// entries, or debugfs not mounted).
     public func traceBuffers(of device: String) throws -> [TraceBuffer] {
         let directory = try debugfsDirectory(device)
-        let entries: [String]
-        do {
-            entries = try operations.directoryEntries(directory)
-        } catch let error as SystemError where error.errno == .noSuchFileOrDirectory {
-            return []
-        }
+        let entries = try entriesIfPresent(directory)
         return entries.compactMap { entry in
             guard entry.hasPrefix("trace"), let index = Int(entry.dropFirst(5)) else { return nil }
             return TraceBuffer(device: device, index: index, path: directory + "/" + entry)

@@ -105,10 +105,7 @@ func syscall<T: FixedWidthInteger>(
     while true {
         let value = body()
         if value != -1 { return value }
-        let code = system_errno()
-        if code == EINTR && retryOnInterrupt { continue }
-        precondition(code != EBADF && code != EFAULT, "\(operation)(\(path ?? "")) failed with a programming error: errno \(code)")
-        throw SystemError(operation: operation, path: path, errno: Errno(rawValue: code))
+        if let error = failure(operation, path: path, retryOnInterrupt: retryOnInterrupt) { throw error }
     }
 }
 
@@ -119,9 +116,15 @@ func syscallPointer<P>(
 ) throws -> P {
     while true {
         if let pointer = body() { return pointer }
-        let code = system_errno()
-        if code == EINTR && retryOnInterrupt { continue }
-        precondition(code != EBADF && code != EFAULT, "\(operation)(\(path ?? "")) failed with a programming error: errno \(code)")
-        throw SystemError(operation: operation, path: path, errno: Errno(rawValue: code))
+        if let error = failure(operation, path: path, retryOnInterrupt: retryOnInterrupt) { throw error }
     }
+}
+
+/// The error for the errno just set, or nil when the call is to be retried (EINTR).
+@inline(__always)
+private func failure(_ operation: String, path: String?, retryOnInterrupt: Bool) -> SystemError? {
+    let code = system_errno()
+    if code == EINTR && retryOnInterrupt { return nil }
+    precondition(code != EBADF && code != EFAULT, "\(operation)(\(path ?? "")) failed with a programming error: errno \(code)")
+    return SystemError(operation: operation, path: path, errno: Errno(rawValue: code))
 }
