@@ -194,7 +194,6 @@ extension Result {
         (.setFirmware, "running", .invalidTransition),
         (.start, "crashed", .invalidTransition),
         (.stop, "detached", .invalidTransition),
-        (.restart, "crashed", .invalidTransition),
     ])
     func impossibleOperationsAreRefusedWithoutWriting(operation: Operation, state: String, expected: DaemonError.Name) throws {
         let kernel = try FakeKernel()

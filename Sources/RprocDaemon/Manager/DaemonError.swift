@@ -1,6 +1,7 @@
 // The errors rprocd answers with: a D-Bus error name from docs/dbus-api.md and one sentence the
 // user can act on. Everything the manager refuses or the kernel refuses ends up here, once.
 
+import RprocModel
 import RprocSystem
 import SystemPackage
 
@@ -41,6 +42,12 @@ public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension DaemonError {
+    /// A refusal of the planner, for processor `name`.
+    init(_ refusal: TransitionRefusal, processor name: String) {
+        let error = Name(rawValue: "org.daybreak.RemoteProc1.Error." + refusal.errorName) ?? .invalidTransition
+        self.init(error, "'\(name)': \(refusal.description)")
+    }
+
     /// The error for a failed kernel access during an operation on `processor` (its name, for
     /// the message).
     static func kernel(_ error: any Error, processor: String) -> DaemonError {

@@ -1,12 +1,15 @@
-// Runs a plan's kernel writes on a processor's worker thread (never on the loop: a `start` write
-// lasts as long as the boot). Pure function of the kernel files: the loop applies its report.
+// Runs a plan (RprocModel's Planner) on a processor's worker thread, never on the loop: a `start`
+// write lasts as long as the boot. Before each write it re-reads `state` and refuses to write when
+// the step does not allow that state; after each write it re-reads `state` and follows the step's
+// recourse (fail, a condition, or a fallback). A pure function of the kernel files: the loop
+// applies the report.
 
 import RprocModel
 import RprocSystem
 
 /// Everything the kernel showed of one processor at one moment.
 struct KernelSnapshot: Sendable, Equatable {
-    var state: RprocModel.ProcessorState
+    var state: ProcessorState
     var firmware: String
     var recovery: String
     var coredump: String
@@ -14,8 +17,8 @@ struct KernelSnapshot: Sendable, Equatable {
 
 /// What running a plan did.
 struct ExecutionReport: Sendable {
-    /// The steps whose write the kernel accepted, in order.
-    var completed: [PlanStep] = []
+    /// The writes the kernel accepted, in order.
+    var completed: [RprocModel.KernelWrite] = []
     /// The attributes read after the last write; nil when the device could not be read.
     var after: KernelSnapshot?
     /// Why the plan stopped early, as clients see it.
@@ -30,60 +33,79 @@ enum Executor {
     /// Reads the four attributes a processor shows.
     static func snapshot(_ kernel: KernelFiles, device: String) throws -> KernelSnapshot {
         KernelSnapshot(
-            state: RprocModel.ProcessorState(sysfs: try kernel.read(.state, of: device)),
+            state: ProcessorState(sysfs: try kernel.read(.state, of: device)),
             firmware: try kernel.read(.firmware, of: device),
             recovery: try kernel.read(.recovery, of: device),
             coredump: try kernel.read(.coredump, of: device))
     }
 
-    /// Runs `steps` one write at a time, checking before each write that the state the kernel shows
-    /// still allows it (a `stop` that left the processor running must not be followed by a `start`).
+    /// Runs `steps` one write at a time (fallbacks are spliced in where a step asks for them).
     static func run(_ steps: [PlanStep], kernel: KernelFiles, device: String, name: String) -> ExecutionReport {
         var report = ExecutionReport()
-        for step in steps {
-            let state: RprocModel.ProcessorState
+        var queue = steps
+        var index = 0
+        func follow(_ recourse: Recourse, write: RprocModel.KernelWrite, state: ProcessorState, refusal: DaemonError?) -> Bool {
+            switch recourse {
+            case .fallback(let alternative):
+                queue.insert(contentsOf: alternative, at: index)
+                return true
+            case .condition(let condition):
+                report.condition = condition
+                report.error = refusal ?? conditionError(condition, write: write, state: state, name: name)
+            case .fail:
+                report.error = refusal ?? DaemonError(
+                    .kernelRefused,
+                    "The kernel accepted '\(write.value)' for '\(name)' but it is '\(state.sysfsValue)' now; see 'journalctl -k'.")
+            }
+            return false
+        }
+        while index < queue.count {
+            let step = queue[index]
+            index += 1
+            let state: ProcessorState
             do {
-                state = RprocModel.ProcessorState(sysfs: try kernel.read(.state, of: device))
+                state = ProcessorState(sysfs: try kernel.read(.state, of: device))
             } catch {
                 report.error = DaemonError.kernel(error, processor: name)
                 break
             }
-            if let refusal = refusal(step, state: state, name: name) {
-                report.error = refusal.error
-                report.condition = refusal.condition
+            guard step.requires.contains(state) else {
+                report.error = DaemonError(
+                    .invalidTransition, "'\(name)' is '\(state.sysfsValue)' now, so '\(step.write.value)' was not sent to it.")
                 break
             }
-            if case .setFirmware(let firmware) = step, let missing = missingFirmware(firmware, kernel: kernel) {
+            if case .firmware(let firmware) = step.write, let missing = missingFirmware(firmware, kernel: kernel) {
                 report.error = missing
                 break
             }
-            if step == .start, state == .offline, let current = try? kernel.read(.firmware, of: device),
+            if step.write == .state(.start), state == .offline, let current = try? kernel.read(.firmware, of: device),
                 let missing = missingFirmware(current, kernel: kernel)
             {
                 report.error = missing
                 break
             }
+            let outcome: KernelWriteOutcome
             do {
-                let outcome = try kernel.perform(write(for: step), on: device)
-                report.completed.append(step)
-                let after = outcome.stateAfter.map { RprocModel.ProcessorState(sysfs: $0.sysfsValue) }
-                if step == .stop, let after, after.isUp {
-                    report.condition = .heldByOtherUser
-                    report.error = DaemonError(
-                        .invalidTransition,
-                        "The kernel accepted 'stop' but '\(name)' is still '\(after.sysfsValue)': another user (a kernel driver or an earlier 'start') holds it.")
-                    break
+                outcome = try kernel.perform(RprocSystem.KernelWrite(attribute: step.write.attribute, value: step.write.value), on: device)
+            } catch let error as KernelWriteError {
+                let refusal = DaemonError.kernel(error, processor: name)
+                report.kernelRefused = true
+                if follow(step.onRefusal, write: step.write, state: error.stateAfter ?? state, refusal: refusal) {
+                    report.kernelRefused = false
+                    continue
                 }
-                if step == .start, let after, after == .offline || after == .detached {
-                    report.condition = .stuckAfterFailedRecovery
-                    report.error = DaemonError(
-                        .invalidTransition,
-                        "The kernel accepted 'start' but '\(name)' is still '\(after.sysfsValue)': it is stuck after a failed recovery; rebind its driver.")
-                    break
-                }
+                break
             } catch {
                 report.error = DaemonError.kernel(error, processor: name)
-                report.kernelRefused = error is KernelWriteError
+                break
+            }
+            report.completed.append(step.write)
+            guard let after = outcome.stateAfter else {
+                report.error = DaemonError(.kernelRefused, "'\(name)' could not be read after '\(step.write.value)': \(outcome.stateAfterError.map { "\($0)" } ?? "unknown error").")
+                break
+            }
+            if let recourse = step.recourse(after: after) {
+                if follow(recourse, write: step.write, state: after, refusal: nil) { continue }
                 break
             }
         }
@@ -91,35 +113,16 @@ enum Executor {
         return report
     }
 
-    static func write(for step: PlanStep) -> KernelWrite {
-        switch step {
-        case .setFirmware(let name): .firmware(name)
-        case .start: .start
-        case .stop: .stop
-        case .detach: .detach
-        case .recover: .recover
-        }
-    }
-
-    /// rprocd's own check before a write: the kernel would no-op or refuse it in `state`.
-    static func refusal(_ step: PlanStep, state: RprocModel.ProcessorState, name: String) -> (error: DaemonError, condition: Condition?)? {
-        let now = "'\(name)' is '\(state.sysfsValue)' now"
-        switch step {
-        case .start where !state.acceptsStart:
-            if state.isUp {
-                return (DaemonError(.invalidTransition, "\(now), so 'start' was not sent: another user holds it."), .heldByOtherUser)
-            }
-            return (DaemonError(.invalidTransition, "\(now), so 'start' was not sent."), nil)
-        case .stop where !state.acceptsStop:
-            return (DaemonError(.notRunning, "\(now), so 'stop' was not sent."), nil)
-        case .setFirmware where state != .offline:
-            return (DaemonError(.invalidTransition, "\(now): its firmware can only be changed while it is offline."), nil)
-        case .detach where state != .attached:
-            return (DaemonError(.invalidTransition, "\(now), so 'detach' was not sent."), nil)
-        case .recover where state != .crashed:
-            return (DaemonError(.invalidTransition, "\(now), not crashed: there is nothing to recover."), nil)
-        default:
-            return nil
+    static func conditionError(_ condition: Condition, write: RprocModel.KernelWrite, state: ProcessorState, name: String) -> DaemonError {
+        switch condition {
+        case .heldByOtherUser:
+            return DaemonError(
+                .invalidTransition,
+                "The kernel accepted '\(write.value)' but '\(name)' is still '\(state.sysfsValue)': another user (a kernel driver or an earlier 'start') holds it.")
+        case .stuckAfterFailedRecovery:
+            return DaemonError(
+                .invalidTransition,
+                "The kernel accepted '\(write.value)' but '\(name)' is still '\(state.sysfsValue)': it is stuck after a failed recovery; rebind its driver.")
         }
     }
 

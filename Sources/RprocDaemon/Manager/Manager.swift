@@ -47,6 +47,8 @@ public final class Manager {
     public private(set) var order: [String] = []
 
     private var nextJobID: UInt32 = 1
+    /// Which remoteproc core the kernel has, as far as rprocd could tell (contract §0.2).
+    private var flavour: KernelFlavour = .unknown
     private let reader: SerialWorker
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
@@ -362,21 +364,22 @@ public final class Manager {
             completion(.success(()))
             return .success((id, processor))
         }
-        let plan: OperationPlan
-        switch Planner.plan(
-            operation, state: processor.state, firmware: argument, currentFirmware: processor.firmware,
-            condition: processor.condition, name: processor.name)
-        {
-        case .success(let planned): plan = planned
-        case .failure(let error): return .failure(error)
+        if operation == .update || operation == .rollback {
+            return .failure(DaemonError(.notSupported, "Firmware updates are not implemented by this rprocd yet."))
         }
-        if let attribute = plan.steps.map(Self.attribute(of:)).first(where: processor.readOnlyAttributes.contains) {
-            return .failure(DaemonError(
-                .readOnly, "The driver of '\(processor.name)' made '\(attribute)' read-only: rprocd cannot \(operation.sysfsValue) it."))
+        flavour = flavour.refined(bySeeing: processor.state)
+        let facts = ProcessorFacts(
+            flavour: flavour, readOnly: processor.isReadOnly,
+            kernelFirmware: processor.firmware.isEmpty || processor.state == .attached ? nil : processor.firmware,
+            condition: processor.condition)
+        let plan: Plan
+        switch Planner.plan(operation, firmware: argument, state: processor.state, job: processor.job, facts: facts) {
+        case .success(let planned): plan = planned
+        case .failure(let refusal): return .failure(DaemonError(refusal, processor: processor.name))
         }
         let id = takeJobID()
         processor.inFlight = (id, operation)
-        processor.job = plan.steps.isEmpty ? .idle : plan.job
+        processor.job = plan.steps.first(where: { $0.job != .idle })?.job ?? .idle
         observer?.jobNew(id: id, processor: processor, operation: operation)
         observer?.processorChanged(processor)
         if plan.steps.isEmpty {
@@ -393,15 +396,6 @@ public final class Manager {
             self.finish(processor, id: id, operation: operation, report: report, completion: completion)
         }
         return .success((id, processor))
-    }
-
-    /// The attribute a step writes.
-    static func attribute(of step: PlanStep) -> String {
-        switch step {
-        case .setFirmware: "firmware"
-        case .start, .stop, .detach: "state"
-        case .recover: "recovery"
-        }
     }
 
     private func takeJobID() -> UInt32 {
