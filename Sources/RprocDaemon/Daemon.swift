@@ -73,19 +73,30 @@ final class DaemonRuntime: ManagerObserver {
         self.invocation = invocation
         self.loop = loop
         self.logger = logger
-        let settings = Self.loadSettings(invocation, logger: logger)
+        let configuration = Self.loadConfiguration(invocation, logger: logger)
+        let settings = DaemonSettings(configuration?.daemon ?? DaemonConfig()).applying(invocation.overrides)
         manager = try Manager(
             loop: loop, kernel: KernelFiles(root: invocation.root), store: CounterStore(stateDirectory: invocation.stateDirectory),
             settings: settings, logger: logger)
+        manager.configuration = configuration
         manager.observer = self
     }
 
-    static func loadSettings(_ invocation: DaemonInvocation, logger: Logger) -> DaemonSettings {
+    /// Reads and parses the configuration; every problem is logged as a warning. A configuration
+    /// that cannot be used at all (an ordering cycle) leaves the previous one, or the defaults.
+    static func loadConfiguration(_ invocation: DaemonInvocation, logger: Logger) -> Configuration? {
         let snapshot = ConfigLoader.load(directories: invocation.configDirectories)
         for problem in snapshot.problems { logger.warning("Failed to read \(problem), ignoring.") }
-        let (settings, warnings) = DaemonSettings.parse(snapshot)
-        for warning in warnings { logger.warning("\(warning)") }
-        return settings.applying(invocation.overrides)
+        do {
+            let configuration = try Configuration.parse(
+                files: snapshot.files, daemonDirectories: snapshot.directories,
+                processorDirectories: snapshot.processorDirectories)
+            for warning in configuration.warnings { logger.warning("\(warning)") }
+            return configuration
+        } catch {
+            logger.error("Failed to load the configuration: \(error) Using the built-in defaults.")
+            return nil
+        }
     }
 
     func start() {
@@ -105,7 +116,10 @@ final class DaemonRuntime: ManagerObserver {
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }
-        manager.start { [weak self] in self?.discovered() }
+        manager.start { [weak self] in
+            self?.discovered()
+            self?.manager.autoStart()
+        }
     }
 
     private func discovered() {
@@ -130,8 +144,10 @@ final class DaemonRuntime: ManagerObserver {
 
     private func reload() {
         Systemd.reloading()
-        let settings = Self.loadSettings(invocation, logger: logger)
+        let configuration = Self.loadConfiguration(invocation, logger: logger)
+        let settings = DaemonSettings(configuration?.daemon ?? DaemonConfig()).applying(invocation.overrides)
         let previous = manager.settings
+        if let configuration { manager.configuration = configuration }
         manager.reload(settings: settings)
         if settings.socketPath != previous.socketPath {
             logger.warning("SocketPath= changed to '\(settings.socketPath)'; it takes effect at the next start, ignoring.")

@@ -2,6 +2,8 @@
 // (with drop-ins), then the command line.
 
 import Logging
+import RprocModel
+import SystemdIni
 
 /// Where rprocd looks before it has read any configuration.
 public struct DaemonInvocation: Sendable, Equatable {
@@ -54,6 +56,16 @@ public struct DaemonSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The `[Daemon]` section as RprocModel parsed it.
+    public init(_ config: DaemonConfig) {
+        socketPath = config.socketPath
+        socketGroup = config.socketGroup ?? ""
+        socketMode = UInt32(config.socketMode)
+        adminGroup = config.adminGroup
+        systemBus = config.systemBus
+        pollIntervalMicroseconds = config.pollInterval.microseconds
+    }
+
     /// Settings given on the command line; nil leaves the configured value.
     public struct Overrides: Sendable, Equatable {
         public var socketPath: String?
@@ -90,18 +102,20 @@ public struct DaemonSettings: Sendable, Equatable {
 
     // MARK: Value parsers for the command line
 
-    /// An octal file mode, `0660` or `660`, at most 0o7777.
+    /// An octal file mode (`0660`), as `SocketMode=` takes it.
     public static func parseMode(_ text: String) -> UInt32? {
-        guard !text.isEmpty, text.count <= 5, let value = UInt32(text, radix: 8), value <= 0o7777 else { return nil }
-        return value
+        (try? Values.parseMode(text)).map(UInt32.init)
     }
 
+    /// A boolean as systemd spells them (`yes`, `off`, …).
     public static func parseBoolean(_ text: String) -> Bool? {
-        ConfigValues.boolean(text)
+        try? Values.parseBoolean(text)
     }
 
+    /// A finite time span in µs (`1s`, `1min 30s`).
     public static func parseTimeSpanMicroseconds(_ text: String) -> UInt64? {
-        ConfigValues.timeSpanMicroseconds(text)
+        guard let span = try? Values.parseTimeSpan(text), !span.isInfinite, span.microseconds > 0 else { return nil }
+        return span.microseconds
     }
 
     public static func parseLogLevel(_ text: String) -> Logger.Level? {

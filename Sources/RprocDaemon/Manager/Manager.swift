@@ -39,6 +39,8 @@ public final class Manager {
     public let kernel: KernelFiles
     public let store: CounterStore
     public internal(set) var settings: DaemonSettings
+    /// The processor files (`*.rproc`); nil when none could be loaded.
+    public var configuration: Configuration?
     let logger: Logger
     public weak var observer: (any ManagerObserver)?
 
@@ -285,6 +287,32 @@ public final class Manager {
                 try store.save(counters, key: key)
             } catch {
                 logger.warning("Failed to save the counters of '\(name)': \(error), ignoring.")
+            }
+        }
+    }
+
+    /// `[Boot] AutoStart=`: boots every configured offline processor (attaches a detached one),
+    /// in `After=`/`Requires=` order, once, after discovery. A processor already up is adopted as is.
+    public func autoStart() {
+        loop.assertOnLoop()
+        guard let configuration else { return }
+        var pending: [(ManagedProcessor, ProcessorConfig)] = []
+        for processor in sortedProcessors {
+            guard let config = configuration.processor(name: processor.name, device: processor.device), config.boot.autoStart,
+                processor.state == .offline || processor.state == .detached
+            else { continue }
+            pending.append((processor, config))
+        }
+        let rank = Dictionary(configuration.startOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        pending.sort { (rank[$0.1.id] ?? Int.max) < (rank[$1.1.id] ?? Int.max) }
+        for (processor, config) in pending {
+            let firmware = processor.state == .offline ? config.firmware.file ?? "" : ""
+            let name = processor.name
+            let accepted = enqueue(.start, on: processor.device, argument: firmware) { [logger] result in
+                if case .success = result { logger.info("Started '\(name)' (AutoStart=yes).") }
+            }
+            if case .failure(let error) = accepted {
+                logger.warning("Failed to start '\(name)' (AutoStart=yes): \(error.message) Ignoring.", metadata: metadata(processor))
             }
         }
     }
