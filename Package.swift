@@ -71,7 +71,19 @@ let package = Package(
 
         // MARK: Executables: thin mains over the libraries.
         .executableTarget(name: "rprocd", dependencies: ["RprocDaemon"]),
-        .executableTarget(name: "rprocctl", dependencies: ["RprocCtl"]),
+        // Release rprocctl links the Swift runtime statically: it halves process start-up, which is
+        // most of what `rprocctl inspect` costs (Benchmarks/InspectVsReadelf).
+        .executableTarget(
+            name: "rprocctl", dependencies: ["RprocCtl"],
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+                // ArgumentParser's FoundationEssentials was compiled against the shared runtime, whose
+                // modules do not autolink these; the static FoundationEssentials needs them.
+                .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+                .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+            ]),
+        // A developer tool, not installed: writes the tests' sample firmware (README's first command).
+        .executableTarget(name: "make-sample-firmware", dependencies: ["RprocTestSupport"]),
         .executableTarget(
             name: "rproc-sim",
             dependencies: [

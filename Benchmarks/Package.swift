@@ -13,5 +13,7 @@ let package = Package(
         .executableTarget(
             name: "FirmwareParse",
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
+        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
+        .executableTarget(name: "InspectVsReadelf"),
     ]
 )

@@ -1,1 +1,0 @@
-// Module RprocCtl: see docs/ARCHITECTURE.md.

@@ -1,1 +1,0 @@
-// Module RprocJSON: see docs/ARCHITECTURE.md.
