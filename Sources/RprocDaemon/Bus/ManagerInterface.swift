@@ -20,7 +20,7 @@ extension BusAPI {
                 [.objectPath(try self.lookup(try Self.argument(call, 0, "processor name")).objectPath)]
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] _ throws(BusError) in
-                [.string(Describer.manager(self.manager).pretty)]
+                [.string(Describer.manager(self.manager).serialized(.pretty))]
             },
             BusMethod(
                 "EnqueueJob", in: [target, BusArgument("operation", "s"), BusArgument("argument", "s")],

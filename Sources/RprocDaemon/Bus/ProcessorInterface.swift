@@ -89,7 +89,7 @@ extension BusAPI {
                 throw BusError(name: BusError.Name.notSupported, message: "Firmware rollback is not implemented by this rprocd yet.")
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] call throws(BusError) in
-                [.string(Describer.processor(try self.processor(for: call.object)).pretty)]
+                [.string(Describer.processor(try self.processor(for: call.object)).serialized(.pretty))]
             },
         ]
         let signals = [
