@@ -176,3 +176,5 @@ final class BusAPI {
         if case .failure(let error) = accepted { throw Self.busError(error) }
     }
 }
+
+extension BusAPI: ManagerObserver {}
