@@ -15,5 +15,8 @@ let package = Package(
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
 )
