@@ -18,5 +18,11 @@ let package = Package(
         .executableTarget(
             name: "KernelAttributeRead",
             dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
     ]
 )
