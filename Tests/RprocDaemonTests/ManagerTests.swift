@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import RprocTestSupport
 import RprocEventLoop
 import RprocModel
+import SystemdIni
 import Testing
 @testable import RprocDaemon
 
@@ -184,6 +186,40 @@ extension Result {
         #expect(result.error?.message.contains("/lib/firmware/fw.elf") == true)
         #expect(kernel.attemptedWrites.isEmpty)
         #expect(harness.processor("remoteproc0").lastError == result.error?.message)
+    }
+
+    @Test func firmwareTheKernelWouldRefuseIsInvalid() throws {
+        let kernel = try FakeKernel()
+        try kernel.add("remoteproc0", name: "m4", parent: "30000000.m4")
+        try kernel.installFirmware("fw.elf", bytes: Array("not an ELF image at all".utf8))
+        let harness = try ManagerHarness(kernel: kernel)
+        let result = harness.run(.start, "m4")
+        #expect(result.error?.name == .firmwareInvalid)
+        #expect(result.error?.message.contains("'fw.elf'") == true)
+        #expect(kernel.attemptedWrites.isEmpty)
+    }
+
+    @Test func firmwareOutsideTheConfiguredMemoryIsInvalid() throws {
+        let kernel = try FakeKernel()
+        try kernel.add("remoteproc0", name: "m4", parent: "30000000.m4")
+        // Loads at 0x10000000 with no carveout of its own: it must fit the processor's memory.
+        var image = ElfBuilder.minimalRemoteproc()
+        image.resourceTable?.entries.removeFirst()
+        try kernel.installFirmware("fw.elf", bytes: image.build())
+        let harness = try ManagerHarness(kernel: kernel)
+        let inside = try Configuration.parse(files: [
+            ConfigFile(path: "/etc/rprocd/processors.d/m4.rproc", text: "[Match]\nName=m4\n[Memory]\nWindow=0x10000000:0x100000\n"),
+        ])
+        harness.onLoop { $0.configuration = inside }
+        #expect(harness.run(.start, "m4").error == nil)
+        #expect(harness.run(.stop, "m4").error == nil)
+        let outside = try Configuration.parse(files: [
+            ConfigFile(path: "/etc/rprocd/processors.d/m4.rproc", text: "[Match]\nName=m4\n[Memory]\nWindow=0x20000000:0x1000\n"),
+        ])
+        harness.onLoop { $0.configuration = outside }
+        let refused = harness.run(.start, "m4")
+        #expect(refused.error?.name == .firmwareInvalid, "\(String(describing: refused.error))")
+        #expect(kernel.attemptedWrites == ["remoteproc0/state=start", "remoteproc0/state=stop"])
     }
 
     @Test(arguments: [

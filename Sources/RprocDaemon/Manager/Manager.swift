@@ -5,6 +5,7 @@
 import Glibc
 import Logging
 import RprocEventLoop
+import RprocFirmware
 import RprocModel
 import RprocSystem
 
@@ -50,7 +51,7 @@ public final class Manager {
 
     private var nextJobID: UInt32 = 1
     /// Which remoteproc core the kernel has, as far as rprocd could tell (contract §0.2).
-    private var flavour: KernelFlavour = .unknown
+    private var flavour: RprocModel.KernelFlavour = .unknown
     private let reader: SerialWorker
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
@@ -419,11 +420,20 @@ public final class Manager {
         let device = processor.device
         let name = processor.name
         let steps = plan.steps
-        processor.worker.submit({ Executor.run(steps, kernel: kernel, device: device, name: name) }) { [weak self, weak processor] report in
+        let memory = memoryWindows(of: processor)
+        processor.worker.submit({ Executor.run(steps, kernel: kernel, device: device, name: name, memory: memory) }) { [weak self, weak processor] report in
             guard let self, let processor else { return }
             self.finish(processor, id: id, operation: operation, report: report, completion: completion)
         }
         return .success((id, processor))
+    }
+
+    /// `[Memory] Window=` of the processor's configuration; nil (unknown) when none is configured.
+    func memoryWindows(of processor: ManagedProcessor) -> [MemoryRegion]? {
+        guard let windows = configuration?.processor(name: processor.name, device: processor.device)?.memoryWindows,
+            !windows.isEmpty
+        else { return nil }
+        return windows.map { MemoryRegion(da: $0.deviceAddress, length: $0.length) }
     }
 
     private func takeJobID() -> UInt32 {
