@@ -28,6 +28,8 @@ struct ExecutionReport: Sendable {
     var condition: Condition?
     /// The kernel refused a write (as opposed to rprocd refusing a step).
     var kernelRefused = false
+    /// Every write made and how it went, in order, for the processor's mirror.
+    var outcomes: [(step: PlanStep, outcome: WriteOutcome)] = []
 }
 
 enum Executor {
@@ -45,7 +47,8 @@ enum Executor {
     /// - Parameter memory: the processor's `[Memory] Window=`s; the firmware about to boot is checked
     ///   against them (and against every kernel's loader) before `start` is written.
     static func run(
-        _ steps: [PlanStep], kernel: KernelFiles, device: String, name: String, memory: [MemoryRegion]? = nil
+        _ steps: [PlanStep], kernel: KernelFiles, device: String, name: String, memory: [MemoryRegion]? = nil,
+        onStep: (PlanStep) -> Void = { _ in }
     ) -> ExecutionReport {
         var report = ExecutionReport()
         var queue = steps
@@ -90,11 +93,13 @@ enum Executor {
                 report.error = problem
                 break
             }
+            onStep(step)
             let outcome: KernelWriteOutcome
             do {
                 outcome = try kernel.perform(RprocSystem.KernelWrite(attribute: step.write.attribute, value: step.write.value), on: device)
             } catch let error as KernelWriteError {
                 let refusal = DaemonError.kernel(error, processor: name)
+                report.outcomes.append((step, .refused(error: refusal.message, stateAfter: error.stateAfter ?? state)))
                 report.kernelRefused = true
                 if follow(step.onRefusal, write: step.write, state: error.stateAfter ?? state, refusal: refusal) {
                     report.kernelRefused = false
@@ -110,6 +115,7 @@ enum Executor {
                 report.error = DaemonError(.kernelRefused, "'\(name)' could not be read after '\(step.write.value)': \(outcome.stateAfterError.map { "\($0)" } ?? "unknown error").")
                 break
             }
+            report.outcomes.append((step, .succeeded(stateAfter: after)))
             if let recourse = step.recourse(after: after) {
                 if follow(recourse, write: step.write, state: after, refusal: nil) { continue }
                 break
