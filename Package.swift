@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RprocSystem", targets: ["RprocSystem"]),
         .library(name: "RprocBus", targets: ["RprocBus"]),
         .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
+        .library(name: "KernelSim", targets: ["KernelSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -24,5 +24,10 @@ let package = Package(
                 .product(name: "RprocBus", package: "rprocd"),
                 .product(name: "RprocEventLoop", package: "rprocd"),
             ]),
+        .executableTarget(
+            name: "KernelSimModel",
+            dependencies: [
+                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
+            ]),
     ]
 )
