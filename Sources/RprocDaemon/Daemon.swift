@@ -112,7 +112,9 @@ final class DaemonRuntime: ManagerObserver {
             logger.warning("Failed to enable the watchdog: \(error), ignoring.")
         }
         do {
-            watcher = try KernelLogWatcher(manager: manager, logger: logger)
+            let watcher = try KernelLogWatcher(manager: manager, logger: logger)
+            self.watcher = watcher
+            manager.beforePoll = { [weak watcher] in watcher?.drain() }
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }
