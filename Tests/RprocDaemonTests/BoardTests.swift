@@ -239,6 +239,26 @@ struct BoardTests {
         #expect(e2e.kernelLog().count == before.count, "\(e2e.kernelLog().dropFirst(before.count))")
     }
 
+    @Test func hotplugIsAnnounced() throws {
+        let e2e = try BoardDaemon()
+        let client = try e2e.client()
+        let added = Box<[String]>([])
+        let removed = Box<[String]>([])
+        let a = try client.subscribe(member: "ProcessorAdded") { added.value.append($0.arguments.first?.string ?? "") }
+        let r = try client.subscribe(member: "ProcessorRemoved") { removed.value.append($0.arguments.first?.string ?? "") }
+        _ = (a, r)
+        try client.process()
+        try "hotplug".write(toFile: e2e.board.path(".sim/add"), atomically: false, encoding: .utf8)
+        #expect(try client.run(until: { !added.value.isEmpty }, timeoutMicroseconds: 10_000_000))
+        let device = try #require(added.value.first)
+        let path = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "GetProcessor",
+                                   arguments: [.string("hotplug")])
+        #expect(path == [.objectPath(BoardDaemon.path(device))])
+        try device.write(toFile: e2e.board.path(".sim/remove"), atomically: false, encoding: .utf8)
+        #expect(try client.run(until: { removed.value == [device] }, timeoutMicroseconds: 10_000_000))
+        #expect(e2e.call(device, "Start", [.string("")]) == "org.freedesktop.DBus.Error.UnknownObject")
+    }
+
     @Test func busctlIntrospectsAndBootsOverThePrivateSocket() throws {
         let e2e = try BoardDaemon()
         let address = "--address=unix:path=\(e2e.socket)"
