@@ -63,6 +63,7 @@ final class DaemonRuntime: ManagerObserver {
     let logger: Logger
     let manager: Manager
     private var watcher: KernelLogWatcher?
+    private var udev: UdevWatcher?
     private var signals: [SignalSource] = []
     private var lastStatus = ""
     private var ready = false
@@ -118,6 +119,7 @@ final class DaemonRuntime: ManagerObserver {
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }
+        udev = UdevWatcher(manager: manager, logger: logger)
         manager.start { [weak self] in
             self?.discovered()
             self?.manager.autoStart()
@@ -161,6 +163,7 @@ final class DaemonRuntime: ManagerObserver {
 
     func shutdown() {
         watcher?.cancel()
+        udev?.cancel()
         api?.shutdown()
         manager.shutdown()
         for source in signals { source.cancel() }
