@@ -15,8 +15,8 @@ public enum DaemonVersion {
 
 /// Runs rprocd.
 public enum Daemon {
-    /// Runs the daemon until SIGTERM or SIGINT. Returns the process exit status.
-    public static func run(_ invocation: DaemonInvocation) -> Int32 {
+    /// Runs the daemon until SIGTERM or SIGINT, then exits the process with its status.
+    public static func run(_ invocation: DaemonInvocation) -> Never {
         bootstrapLogging(level: invocation.logLevel)
         let logger = Logger(label: "rprocd")
         // Before any thread starts: signals reach the loop's signalfd only when every thread blocks them.
@@ -27,26 +27,25 @@ public enum Daemon {
             loop = try EventLoop()
         } catch {
             logger.critical("Failed to create the event loop: \(error)")
-            return 1
+            Glibc.exit(1)
         }
         let runtime: DaemonRuntime
         do {
             runtime = try DaemonRuntime(invocation: invocation, loop: loop, logger: logger)
         } catch {
             logger.critical("Failed to start: \(error)")
-            return 1
+            Glibc.exit(1)
         }
         runtime.start()
-        let code: Int32
+        var code: Int32
         do {
             code = try loop.run()
         } catch {
             logger.critical("The event loop failed: \(error)")
-            runtime.shutdown()
-            return 1
+            code = 1
         }
         runtime.shutdown()
-        return code
+        withExtendedLifetime(runtime) { Glibc.exit(code) }
     }
 
     /// Installs `JournalLogHandler` as swift-log's backend (once per process).

@@ -239,6 +239,28 @@ struct BoardTests {
         #expect(e2e.kernelLog().count == before.count, "\(e2e.kernelLog().dropFirst(before.count))")
     }
 
+    @Test func sigtermDuringABootLetsTheKernelFinishIt() throws {
+        let e2e = try BoardDaemon()
+        try "1500".write(toFile: e2e.board.path(".sim/remoteproc0/start_delay_ms"), atomically: false, encoding: .utf8)
+        let client = try e2e.client()
+        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "EnqueueJob",
+                            arguments: [.string("m4"), .string("start"), .string("")])
+        var job = ""
+        for _ in 0..<500 where job != "starting" {
+            job = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Job").string ?? ""
+            if job != "starting" { usleep(2_000) }
+        }
+        #expect(job == "starting")
+        e2e.daemon.signal(SIGTERM)
+        #expect(e2e.daemon.notify.wait(for: "STOPPING=1"))
+        #expect(e2e.daemon.waitForExit(seconds: 20) == 0)
+        // The boot rprocd had asked for completed; rprocd neither aborted it nor wrote anything else.
+        let state = try String(contentsOfFile: e2e.board.path("sys/class/remoteproc/remoteproc0/state"), encoding: .utf8)
+        #expect(state == "running\n")
+        #expect(e2e.kernelLog().filter { $0.contains("powering up m4") }.count == 1)
+        #expect(!e2e.kernelLog().contains { $0.contains("stopped remote processor") })
+    }
+
     @Test func hotplugIsAnnounced() throws {
         let e2e = try BoardDaemon()
         let client = try e2e.client()

@@ -78,13 +78,23 @@ public final class Manager {
         self.storeWorker = try SerialWorker(name: "rproc-store", loop: loop)
     }
 
-    /// Stops the poll and the worker threads (after their queued jobs). Never writes to a processor.
+    /// Stops the poll and the worker threads, after the kernel write in flight on each (if any)
+    /// returns. Never writes to a processor.
     public func shutdown() {
         loop.assertOnLoop()
         pollTimer?.cancel()
         pollTimer = nil
         reader.shutdown()
-        for processor in processors.values { processor.worker.shutdown() }
+        for processor in processors.values {
+            if let job = processor.inFlight {
+                // Let the kernel finish what it was asked: killing the writer could abort a boot
+                // half-way. The bus is already closed, so nothing new starts.
+                logger.notice(
+                    "Waiting for job \(job.id) ('\(job.operation.sysfsValue)' on '\(processor.name)') to finish in the kernel.",
+                    metadata: metadata(processor))
+            }
+            processor.worker.shutdown()
+        }
         storeWorker.shutdown()
     }
 
