@@ -36,6 +36,11 @@ func makeBoard(_ root: String, processors: Int) {
     }
 }
 
+func oneDecimal(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
 func mkdirs(_ path: String) {
     var current = ""
     for component in path.split(separator: "/") {
@@ -133,8 +138,9 @@ for _ in 0..<runs {
     waitpid(pid, &code, 0)
 }
 launches.sort()
-func percentile(_ p: Double) -> Double { launches[min(launches.count - 1, Int(Double(launches.count) * p))] }
-print("launch to READY=1 (8 processors, \(runs) runs): p50 \(String(format: "%.1f", percentile(0.5))) ms, p99 \(String(format: "%.1f", percentile(0.99))) ms (target ≤ 100 ms)")
+let p50 = launches[min(launches.count - 1, launches.count / 2)]
+let p99 = launches[min(launches.count - 1, launches.count * 99 / 100)]
+print("launch to READY=1 (8 processors, \(runs) runs): p50 \(oneDecimal(p50)) ms, p99 \(oneDecimal(p99)) ms (target ≤ 100 ms)")
 
 let pid = spawn(binary, common, environment: environment)
 guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
@@ -144,8 +150,8 @@ let before = wakeups(pid)
 let window: UInt32 = 5
 sleep(window)
 let after = wakeups(pid)
-print("idle RSS: \(rss) KiB (\(String(format: "%.1f", Double(rss) / 1024)) MiB; target ≤ 8 MiB)")
-print("idle wakeups: \(after - before) in \(window) s = \(String(format: "%.1f", Double(after - before) / Double(window)))/s with PollIntervalSec=1s (each poll wakes the loop and the scan thread)")
+print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB)")
+print("idle wakeups: \(after - before) in \(window) s = \(oneDecimal(Double(after - before) / Double(window)))/s with PollIntervalSec=1s (each poll wakes the loop and the scan thread)")
 kill(pid, SIGTERM)
 var code: Int32 = 0
 waitpid(pid, &code, 0)
