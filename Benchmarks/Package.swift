@@ -31,5 +31,10 @@ let package = Package(
             ]),
         // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
         .executableTarget(name: "DaemonStartup"),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+            ]),
     ]
 )

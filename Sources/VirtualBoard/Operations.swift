@@ -47,7 +47,7 @@ extension BoardFilesystem {
             monitor.unlock()
             request.fail(code)
         case .success(let resolved):
-            let attributes = attributesLocked(resolved, path: path, inode: inode)
+            let attributes = attributesLocked(resolved, path: path, inode: inode, countLinks: true)
             monitor.unlock()
             request.reply(attributes: attributes)
         }
@@ -334,8 +334,6 @@ extension BoardFilesystem {
         if let replaced { fuse_pollhandle_destroy(replaced) }
         request.reply(poll: events)
     }
-
-    func flush(_ request: FuseRequest) { request.succeed() }
 
     func fsync(_ request: FuseRequest, dataOnly: Bool, info: UnsafeMutablePointer<fuse_file_info>) {
         guard let file = OpenFile.borrow(info), case .host(let fd, _) = file.kind else { return request.succeed() }
