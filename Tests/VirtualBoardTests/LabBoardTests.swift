@@ -177,6 +177,11 @@ struct LabBoardTests {
         #expect(lab.isMounted)
         #expect(lab.stop() == 0)
         #expect(!lab.isMounted)
+        let second = try MountedBoard(board: "lab")
+        kill(second.process.processIdentifier, SIGINT)
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0)
+        #expect(!second.isMounted)
     }
 
     @Test func nonEmptyMountPointIsRefused() throws {
@@ -229,4 +234,63 @@ func kmsgText(_ board: MountedBoard) -> String {
     var text = ""
     while let record = try? kmsg.read(8192) { text += String(decoding: record, as: UTF8.self) }
     return text
+}
+
+/// Runs a shell command as `nobody` (setpriv); returns its exit status and stderr.
+func runAsNobody(_ command: String) throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", command]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite(.enabled(if: MountedBoard.available && geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0,
+    "needs FUSE, root and setpriv"))
+struct NonRootTests {
+    @Test func nonRootReadsButCannotWriteOrEnterDebugfs() throws {
+        let lab = try mountLab()
+        // The parent of the mount point must be searchable by nobody.
+        chmod(URL(fileURLWithPath: lab.mountPoint).deletingLastPathComponent().path, 0o755)
+        let state = lab.rproc(0, "state")
+        #expect(try runAsNobody("cat '\(state)'").status == 0)
+        let write = try runAsNobody("echo start > '\(state)'")
+        #expect(write.status != 0)
+        #expect(write.stderr.contains("Permission denied"))
+        let debug = try runAsNobody("ls '\(lab.path("sys/kernel/debug/remoteproc"))'")
+        #expect(debug.status != 0)
+        #expect(try lab.state(0) == "offline\n")
+    }
+}
+
+extension LabBoardTests {
+    @Test func readinessIsNotifiedToSystemd() throws {
+        let socketPath = makeTemporaryDirectory("vboard-notify") + "/notify"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #expect(fd >= 0)
+        defer {
+            close(fd)
+            unlink(socketPath)
+            rmdir(URL(fileURLWithPath: socketPath).deletingLastPathComponent().path)
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        let lab = try MountedBoard(board: "lab", environment: ["NOTIFY_SOCKET": socketPath])
+        var message = [UInt8](repeating: 0, count: 256)
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&entry, 1, 5000) == 1)
+        let count = message.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        #expect(String(decoding: message[0..<max(count, 0)], as: UTF8.self).contains("READY=1"))
+        #expect(lab.isMounted)
+    }
 }
