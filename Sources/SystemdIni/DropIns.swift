@@ -14,6 +14,7 @@ public struct ConfigFile: Hashable, Sendable {
 
     /// The full path (`/etc/rprocd/processors.d/m4.rproc`).
     public var path: String
+    /// The text, or `.masked`.
     public var contents: Contents
 
     public init(path: String, contents: Contents) {
@@ -50,6 +51,7 @@ public struct MergedConfig: Hashable, Sendable {
     }
 }
 
+/// Combining the files of several search directories (pure: the caller lists and reads them).
 public enum ConfigFiles {
     /// The files of several search directories as one list, as `conf_files_list` builds it: for a
     /// name present in several directories only the file in the earliest directory counts; masked

@@ -215,7 +215,7 @@ private struct Tokenizer {
         let location = SourceLocation(file: file, line: line)
         if l.first == "[" {
             guard l.count >= 2, l.last == "]" else {
-                warn(line, "Invalid section header '\(l)', ignoring it and the assignments up to the next section.")
+                warn(line, "Invalid section header '\(l)' (and its assignments up to the next section), ignoring.")
                 section = nil
                 sectionInvalid = true
                 return
@@ -227,13 +227,13 @@ private struct Tokenizer {
             return
         }
         guard let equals = l.firstIndex(of: "=") else {
-            warn(line, "Missing '=' in '\(l)', ignoring line.")
+            warn(line, "Missing '=' in '\(l)', ignoring.")
             return
         }
         let key = l[..<equals].trimmedWhitespace()
         let value = l[l.index(after: equals)...].trimmedWhitespace()
         guard !key.isEmpty else {
-            warn(line, "Missing key name before '=', ignoring line.")
+            warn(line, "Missing key name before '=', ignoring.")
             return
         }
         guard let section else {

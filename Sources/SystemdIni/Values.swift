@@ -15,6 +15,7 @@ public struct ValueError: Error, Hashable, Sendable, CustomStringConvertible {
     public var type: String
     /// The text as given.
     public var value: String
+    /// Why it failed.
     public var reason: Reason
 
     public init(type: String, value: String, reason: Reason) {
@@ -34,27 +35,45 @@ public struct ValueError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// A duration in microseconds, as systemd's `usec_t`; `infinity` is `UInt64.max` (`USEC_INFINITY`).
 public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The span in µs; `UInt64.max` is infinity.
     public var microseconds: UInt64
 
     public init(microseconds: UInt64) { self.microseconds = microseconds }
 
+    /// `infinity` (`USEC_INFINITY`).
     public static let infinity = TimeSpan(microseconds: .max)
     public static let zero = TimeSpan(microseconds: 0)
     public static func seconds(_ s: UInt64) -> TimeSpan { TimeSpan(microseconds: s * 1_000_000) }
     public static func milliseconds(_ ms: UInt64) -> TimeSpan { TimeSpan(microseconds: ms * 1_000) }
 
+    /// Whether this is `infinity`.
     public var isInfinite: Bool { microseconds == .max }
 
     public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.microseconds < b.microseconds }
 
-    /// `infinity`, or the microseconds with `us` (`1500000us`).
-    public var description: String { isInfinite ? "infinity" : "\(microseconds)us" }
+    /// `infinity`, `0`, or whole units from days down to µs, as `parseTimeSpan` reads them back:
+    /// `1min 30s`, `1s 500ms`, `100ms`, `2d 3h`, `7us`.
+    public var description: String {
+        if isInfinite { return "infinity" }
+        if microseconds == 0 { return "0" }
+        let units: [(String, UInt64)] = [
+            ("d", 86_400_000_000), ("h", 3_600_000_000), ("min", 60_000_000), ("s", 1_000_000), ("ms", 1_000), ("us", 1),
+        ]
+        var rest = microseconds
+        var parts: [String] = []
+        for (suffix, usec) in units where rest >= usec {
+            parts.append("\(rest / usec)\(suffix)")
+            rest %= usec
+        }
+        return parts.joined(separator: " ")
+    }
 }
 
 /// A memory region of the remote processor as it sees it: device address and length (`DA:LEN`).
 public struct MemoryWindow: Hashable, Sendable, CustomStringConvertible {
     /// The device address (what the remote sees; ELF `p_paddr`).
     public var deviceAddress: UInt64
+    /// The size in bytes (never 0).
     public var length: UInt64
 
     public init(deviceAddress: UInt64, length: UInt64) {
@@ -135,14 +154,7 @@ public enum Values {
             if chars[i] == "-" { throw range }
             if chars[i] == "+" { i += 1 }
             let intStart = i
-            var whole: UInt64 = 0
-            while i < chars.count, let d = digit(chars[i]) {
-                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(d)
-                if o1 || o2 { throw range }
-                whole = a
-                i += 1
-            }
+            guard let whole = decimalDigits(chars, &i) else { throw range }
             let hasWhole = i > intStart
             var fraction: [UInt64] = []
             if i < chars.count, chars[i] == "." {
@@ -202,14 +214,7 @@ public enum Values {
             while i < chars.count, isSpace(chars[i]) { i += 1 }
             if i < chars.count, chars[i] == "-" { throw range }
             let start = i
-            var whole: UInt64 = 0
-            while i < chars.count, let d = digit(chars[i]) {
-                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(d)
-                if o1 || o2 { throw range }
-                whole = a
-                i += 1
-            }
+            guard let whole = decimalDigits(chars, &i) else { throw range }
             guard i > start else { throw invalid }
             var fraction = 0.0
             if i < chars.count, chars[i] == "." {
@@ -263,6 +268,20 @@ public enum Values {
         return v
     }
 
+    /// A file mode in octal, as systemd's `parse_mode` reads `SocketMode=`: `660`, `0660`, at most `07777`.
+    ///
+    /// - Throws: `ValueError` (`file mode`) `.invalid` for a non-octal digit, `.outOfRange` above 07777.
+    public static func parseMode(_ text: String) throws(ValueError) -> UInt16 {
+        let s = text.trimmedWhitespace()
+        guard !s.isEmpty, s.allSatisfy({ $0.isASCII && ("0"..."7").contains($0) }) else {
+            throw ValueError(type: "file mode", value: text, reason: .invalid)
+        }
+        guard let mode = UInt64(s, radix: 8), mode <= 0o7777 else {
+            throw ValueError(type: "file mode", value: text, reason: .outOfRange)
+        }
+        return UInt16(mode)
+    }
+
     /// The whitespace-separated words of a list setting (no quoting).
     public static func parseList(_ text: String) -> [String] {
         text.split(whereSeparator: { whitespace.contains($0) }).map(String.init)
@@ -311,6 +330,19 @@ public enum Values {
 
     static func digit(_ c: Unicode.Scalar) -> UInt64? {
         c.value >= 48 && c.value <= 57 ? UInt64(c.value - 48) : nil
+    }
+
+    /// Reads the decimal digits at `i` (possibly none, giving 0), advancing `i`; `nil` on overflow.
+    static func decimalDigits(_ chars: [Unicode.Scalar], _ i: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        while i < chars.count, let d = digit(chars[i]) {
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(d)
+            if o1 || o2 { return nil }
+            value = a
+            i += 1
+        }
+        return value
     }
 
     static func matches(_ chars: [Unicode.Scalar], at i: Int, _ word: String) -> Bool {
