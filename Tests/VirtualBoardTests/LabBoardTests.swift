@@ -294,3 +294,18 @@ extension LabBoardTests {
         #expect(lab.isMounted)
     }
 }
+
+extension LabBoardTests {
+    @Test func hotplugThroughSimAddAndRemove() throws {
+        let lab = try mountLab()
+        #expect(try writeText(lab.path(".sim/add"), "hotplug\n") == 8)
+        #expect(try hostNames(lab.path("sys/class/remoteproc")).contains("remoteproc7"))
+        #expect(try readText(lab.rproc(7, "name")) == "hotplug\n")
+        let kept = try FD(lab.rproc(7, "state"), O_RDONLY)
+        #expect(try writeText(lab.path(".sim/remove"), "remoteproc7") == 11)
+        #expect(!(try hostNames(lab.path("sys/class/remoteproc")).contains("remoteproc7")))
+        #expect(errnoOf { try lstatMode(lab.rproc(7, "state")) } == .ENOENT)
+        // An fd opened before the removal: the device is gone (kernfs: ENODEV).
+        #expect(errnoOf { try kept.pread(at: 0) } == .ENODEV)
+    }
+}
