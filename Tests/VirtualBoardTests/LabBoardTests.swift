@@ -309,3 +309,63 @@ extension LabBoardTests {
         #expect(errnoOf { try kept.pread(at: 0) } == .ENODEV)
     }
 }
+
+/// Runs a shell script; returns its exit status, stdout and stderr.
+func shell(_ script: String) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+extension LabBoardTests {
+    @Test func aShellScriptDrivesTheBoardAsOnARealOne() throws {
+        let lab = try MountedBoard(board: "lab")
+        let imageDirectory = makeTemporaryDirectory("vboard-image")
+        let image = imageDirectory + "/fw.elf"
+        defer {
+            unlink(image)
+            rmdir(imageDirectory)
+        }
+        try ElfBuilder.minimalRemoteproc().build().withUnsafeBytes { raw in
+            let fd = try FD(image, O_WRONLY | O_CREAT | O_TRUNC)
+            try fd.write(Array(raw))
+        }
+        let r = "'\(lab.mountPoint)/sys/class/remoteproc/remoteproc1'"
+        let script = """
+            set -e
+            cp '\(image)' '\(lab.mountPoint)/lib/firmware/fw.elf.new'
+            mv '\(lab.mountPoint)/lib/firmware/fw.elf.new' '\(lab.mountPoint)/lib/firmware/fw.elf'
+            echo fw.elf > \(r)/firmware
+            cat \(r)/firmware
+            echo start > \(r)/state
+            cat \(r)/state
+            if echo bogus > \(r)/state 2>/dev/null; then echo accepted; else echo refused; fi
+            echo stop > \(r)/state
+            cat \(r)/state
+            """
+        let result = try shell(script)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output == "fw.elf\nrunning\nrefused\noffline\n")
+    }
+
+    @Test func faultKnobsInSimDirectory() throws {
+        let lab = try mountLab()
+        try writeText(lab.path(".sim/remoteproc0/fail_next_start"), "1")
+        #expect(errnoOf { try writeText(lab.rproc(0, "state"), "start") } == .EIO)
+        #expect(try writeText(lab.rproc(0, "state"), "start") == 5)  // only the next one failed
+        try writeText(lab.rproc(0, "state"), "stop")
+        try writeText(lab.path(".sim/remoteproc0/crash_after_ms"), "50")
+        try writeText(lab.rproc(0, "recovery"), "disabled")
+        try writeText(lab.rproc(0, "state"), "start")
+        #expect(lab.waitForState(0, "crashed"))  // the simulated watchdog fired
+        #expect(kmsgText(lab).contains("crash detected in m4: type watchdog"))
+    }
+}
