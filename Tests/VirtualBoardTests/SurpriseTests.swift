@@ -119,3 +119,42 @@ struct SurpriseTests {
         #expect(try lab.state(0) == "offline\n")
     }
 }
+
+extension SurpriseTests {
+    /// A write that waits for `rproc->lock` during a slow start: it completes after the start with
+    /// the answer for the new state, or, when a signal arrives first, with the interrupted lock's
+    /// answer (EINVAL for `firmware`, §9.8).
+    @Test(arguments: [false, true])
+    func writerQueuedBehindASlowStart(signalled: Bool) throws {
+        let lab = try mountLab()
+        installNoRestartHandler(SIGUSR2)
+        let starter = startThread { _ = try? writeText(lab.rproc(4, "state"), "start") }
+        usleep(100_000)  // the start now holds the lock for 1.5 s
+        let monitor = Monitor()
+        nonisolated(unsafe) var outcome: Errno?
+        nonisolated(unsafe) var finished = false
+        nonisolated(unsafe) var queued = pthread_t()
+        let writer = startThread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            monitor.withLock { queued = pthread_self() }
+            let result = errnoOf { try writeText(lab.rproc(4, "firmware"), "m4.elf") }
+            monitor.withLock { outcome = result; finished = true }
+        }
+        usleep(100_000)
+        #expect(!monitor.withLock { finished })  // queued on the lock
+        if signalled { pthread_kill(monitor.withLock { queued }, SIGUSR2) }
+        pthread_join(writer, nil)
+        let startRunning = try lab.state(4)
+        pthread_join(starter, nil)
+        if signalled {
+            #expect(outcome == .EINVAL)
+            #expect(startRunning == "offline\n")  // it returned before the start finished
+        } else {
+            #expect(outcome == .EBUSY)  // after the start: running, so the firmware is busy
+            #expect(startRunning == "running\n")
+        }
+    }
+}
