@@ -81,6 +81,33 @@ extension BoardFilesystem {
         }
     }
 
+    /// access(2): the VFS's generic check. Root passes (even W_OK on a 0444 attribute: kernfs's
+    /// extra check is only at open), except X_OK on a file without any execute bit.
+    func access(_ request: FuseRequest, inode: UInt64, mask: Int32) {
+        monitor.lock()
+        defer { monitor.unlock() }
+        guard let path = nodes.path(of: inode) else { return request.fail(ENOENT) }
+        switch resolveLocked(path) {
+        case .failure(let errno):
+            request.fail(errno)
+        case .success(.host):
+            request.fail(Glibc.access(firmware.hostPath(ofBoardPath: path), mask) == 0 ? 0 : errno)
+        case .success(.model(let node)):
+            let mode: mode_t
+            switch node {
+            case .directory(let bits), .file(let bits, _), .characterDevice(let bits): mode = mode_t(bits)
+            case .symlink: mode = 0o777
+            }
+            let want = mode_t(mask & 7)
+            if request.callerUID == 0 {
+                let isDirectory: Bool = if case .directory = node { true } else { false }
+                let executeDenied = want & 1 != 0 && !isDirectory && mode & 0o111 == 0
+                return request.fail(executeDenied ? EACCES : 0)
+            }
+            request.fail(Self.callerMay(want, mode: mode, request: request) ? 0 : EACCES)
+        }
+    }
+
     func setattr(
         _ request: FuseRequest, inode: UInt64, attributes: stat, toSet: Int32,
         info: UnsafeMutablePointer<fuse_file_info>?

@@ -260,6 +260,9 @@ struct NonRootTests {
         let write = try runAsNobody("echo start > '\(state)'")
         #expect(write.status != 0)
         #expect(write.stderr.contains("Permission denied"))
+        #expect(try runAsNobody("test -r '\(state)'").status == 0)
+        #expect(try runAsNobody("test -w '\(state)'").status != 0)
+        #expect(try shell("test -w '\(lab.rproc(0, "name"))'").status == 0)  // root: access() passes, open refuses
         let debug = try runAsNobody("ls '\(lab.path("sys/kernel/debug/remoteproc"))'")
         #expect(debug.status != 0)
         #expect(try lab.state(0) == "offline\n")
