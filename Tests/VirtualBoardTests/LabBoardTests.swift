@@ -20,6 +20,15 @@ extension MountedBoard {
     func debug(_ index: Int, _ file: String) -> String { path("sys/kernel/debug/remoteproc/remoteproc\(index)/\(file)") }
     func state(_ index: Int) throws -> String { try readText(rproc(index, "state")) }
 
+    /// Writes each (attribute, value) of `settings`, starts processor `index`, injects a crash of
+    /// `type` through debugfs, and waits for `state` to read `settled`.
+    func crash(_ index: Int, after settings: [(String, String)] = [], type: String = "1", settled: String) throws -> Bool {
+        for (attribute, value) in settings { try writeText(rproc(index, attribute), value) }
+        try writeText(rproc(index, "state"), "start")
+        try writeText(debug(index, "crash"), type)
+        return waitForState(index, settled)
+    }
+
     /// Re-reads `state` until it is `want` (the kernel has no event for it, §3.4); false after 5 s.
     func waitForState(_ index: Int, _ want: String) -> Bool {
         for _ in 0..<1000 {
@@ -111,9 +120,7 @@ struct LabBoardTests {
 
     @Test func crashWithRecoveryEnabledComesBackRunning() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.debug(0, "crash"), "1")
-        #expect(lab.waitForState(0, "running"))
+        #expect(try lab.crash(0, settled: "running"))
         let log = kmsgText(lab)
         #expect(log.contains("crash detected in m4: type watchdog"))
         #expect(log.contains("recovering m4"))
@@ -121,10 +128,7 @@ struct LabBoardTests {
 
     @Test func crashWithRecoveryDisabledStaysCrashedUntilRecover() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.rproc(0, "recovery"), "disabled")
-        try writeText(lab.debug(0, "crash"), "2")
-        #expect(lab.waitForState(0, "crashed"))
+        #expect(try lab.crash(0, after: [("recovery", "disabled")], type: "2", settled: "crashed"))
         #expect(errnoOf { try writeText(lab.rproc(0, "coredump"), "enabled") } == .EBUSY)
         #expect(errnoOf { try writeText(lab.rproc(0, "firmware"), "m4.elf") } == .EBUSY)
         #expect(try writeText(lab.rproc(0, "recovery"), "recover") == 7)
@@ -133,10 +137,7 @@ struct LabBoardTests {
 
     @Test func coredumpIsReadThenReleasedByAWrite() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "coredump"), "enabled")
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.debug(0, "crash"), "1")
-        #expect(lab.waitForState(0, "running"))
+        #expect(try lab.crash(0, after: [("coredump", "enabled")], settled: "running"))
         let names = try hostNames(lab.path("sys/class/devcoredump")).filter { $0.hasPrefix("devcd") }
         #expect(names.count == 1)
         let dump = lab.path("sys/class/devcoredump/\(names[0])")
