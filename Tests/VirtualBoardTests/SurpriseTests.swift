@@ -129,7 +129,8 @@ extension SurpriseTests {
         let lab = try mountLab()
         installNoRestartHandler(SIGUSR2)
         let starter = startThread { _ = try? writeText(lab.rproc(4, "state"), "start") }
-        usleep(100_000)  // the start now holds the lock for 1.5 s
+        // The boot has begun ("powering up") and holds the lock for 1.5 s.
+        for _ in 0..<400 where !kmsgText(lab).contains("powering up slow") { usleep(5_000) }
         let monitor = Monitor()
         nonisolated(unsafe) var outcome: Errno?
         nonisolated(unsafe) var finished = false
@@ -143,9 +144,14 @@ extension SurpriseTests {
             let result = errnoOf { try writeText(lab.rproc(4, "firmware"), "m4.elf") }
             monitor.withLock { outcome = result; finished = true }
         }
+        while monitor.withLock({ queued == pthread_t() }) { usleep(1_000) }
         usleep(100_000)
         #expect(!monitor.withLock { finished })  // queued on the lock
-        if signalled { pthread_kill(monitor.withLock { queued }, SIGUSR2) }
+        // Signal until the write returns (a signal that lands before the write(2) is lost).
+        while signalled && !monitor.withLock({ finished }) {
+            pthread_kill(monitor.withLock { queued }, SIGUSR2)
+            usleep(20_000)
+        }
         pthread_join(writer, nil)
         let startRunning = try lab.state(4)
         pthread_join(starter, nil)
