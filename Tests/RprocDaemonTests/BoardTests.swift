@@ -291,6 +291,28 @@ struct BoardTests {
         #expect(started == ["remoteproc remoteproc0: powering up m4"], "\(e2e.kernelLog())")
     }
 
+    @Test func announcedRpmsgChannelsAreShown() throws {
+        let e2e = try BoardDaemon()
+        #expect(e2e.call("remoteproc0", "Start", [.string("")]) == "ok")
+        let client = try e2e.client()
+        var channels: [String] = []
+        for _ in 0..<1000 where channels.count < 2 {
+            let value = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Channels")
+            channels = (value.elements ?? []).compactMap { $0.members?.first?.string }.sorted()
+            if channels.count < 2 { usleep(5_000) }
+        }
+        #expect(channels == ["rpmsg-raw", "rpmsg-tty"])
+        #expect(try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Ready") == .bool(true))
+        #expect(e2e.call("remoteproc0", "Stop") == "ok")
+        var left = 1
+        for _ in 0..<1000 where left > 0 {
+            let value = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Channels")
+            left = value.elements?.count ?? 0
+            if left > 0 { usleep(5_000) }
+        }
+        #expect(left == 0)
+    }
+
     @Test func hotplugIsAnnounced() throws {
         let e2e = try BoardDaemon()
         let client = try e2e.client()
