@@ -152,11 +152,12 @@ let pid = spawn(binary, common, environment: environment)
 guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
 sleep(1)
 let rss = status(pid, "VmRSS")
+let anonymous = status(pid, "RssAnon")
 let before = wakeups(pid)
 let window: UInt32 = 5
 sleep(window)
 let after = wakeups(pid)
-print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB)")
+print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB), of which anonymous \(anonymous) KiB (the rest is shared library pages: libswiftCore, FoundationEssentials via swift-argument-parser, libc)")
 print("idle wakeups: \(after - before) in \(window) s = \(oneDecimal(Double(after - before) / Double(window)))/s with PollIntervalSec=1s (each poll wakes the loop and the scan thread)")
 kill(pid, SIGTERM)
 var code: Int32 = 0
