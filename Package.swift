@@ -12,9 +12,9 @@ let package = Package(
         .executable(name: "rproc-sim", targets: ["rproc-sim"]),
         .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
         .library(name: "RprocSystem", targets: ["RprocSystem"]),
-        .library(name: "KernelSim", targets: ["KernelSim"]),
         .library(name: "RprocBus", targets: ["RprocBus"]),
         .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
+        .library(name: "KernelSim", targets: ["KernelSim"]),
         .library(name: "VirtualBoard", targets: ["VirtualBoard"]),
     ],
     dependencies: [
@@ -54,8 +54,9 @@ let package = Package(
         .target(
             name: "RprocDaemon",
             dependencies: [
-                "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
+                "SystemdIni", "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
                 "RprocJSON", "CSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),

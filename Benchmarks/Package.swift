@@ -13,6 +13,17 @@ let package = Package(
         .executableTarget(
             name: "FirmwareParse",
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
+        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
+        .executableTarget(name: "InspectVsReadelf"),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
         .executableTarget(
             name: "KernelSimModel",
             dependencies: [
@@ -26,6 +37,11 @@ let package = Package(
                 .product(name: "RprocBus", package: "rprocd"),
                 .product(name: "RprocEventLoop", package: "rprocd"),
             ]),
+        // The built rprocd (spawned): launch to READY=1, idle RSS and wakeups, ListProcessors with 64
+        // processors in-process and through busctl, against one pread(2).
+        .executableTarget(
+            name: "DaemonBench",
+            dependencies: [.product(name: "RprocBus", package: "rprocd")]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [

@@ -30,6 +30,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         board(raw!).setattr(
             FuseRequest(raw: raw!), inode: inode, attributes: attributes!.pointee, toSet: toSet, info: info)
     }
+    ops.access = { raw, inode, mask in board(raw!).access(FuseRequest(raw: raw!), inode: inode, mask: mask) }
     ops.readlink = { raw, inode in board(raw!).readlink(FuseRequest(raw: raw!), inode: inode) }
     ops.mknod = { raw, _, _, _, _ in fuse_reply_err(raw, EPERM) }
     ops.mkdir = { raw, parent, name, mode in
