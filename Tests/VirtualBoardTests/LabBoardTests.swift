@@ -379,3 +379,32 @@ extension LabBoardTests {
         #expect(kmsgText(lab).contains("crash detected in m4: type watchdog"))
     }
 }
+
+extension LabBoardTests {
+    @Test func exitWithParentUnmountsWhenTheStarterDies() throws {
+        let directory = makeTemporaryDirectory("vboard-orphan")
+        let mountPoint = directory + "/mnt"
+        mkdir(mountPoint, 0o755)
+        defer {
+            unlink(directory + "/ready")
+            rmdir(mountPoint)
+            rmdir(directory)
+        }
+        // The shell starts the simulator, waits until it is mounted, and exits without stopping it.
+        let script = """
+            '\(MountedBoard.simulatorPath)' '\(MountedBoard.boardFile("lab"))' '\(mountPoint)' \
+              --ready-file '\(directory)/ready' --exit-with-parent >/dev/null 2>&1 &
+            while [ ! -e '\(directory)/ready' ]; do sleep 0.01; done
+            """
+        #expect(try shell(script).status == 0)
+        func mounted() -> Bool {
+            (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8))?.contains(" \(mountPoint) ") ?? false
+        }
+        var stillMounted = true
+        for _ in 0..<500 where stillMounted {
+            stillMounted = mounted()
+            if stillMounted { usleep(10_000) }
+        }
+        #expect(!stillMounted)
+    }
+}
