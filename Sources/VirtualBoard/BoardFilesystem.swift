@@ -142,7 +142,10 @@ public final class BoardFilesystem: @unchecked Sendable {
     func resolveLocked(_ path: String) -> Result<Resolved, KernelErrno> {
         if FirmwareDirectory.contains(path) {
             var info = stat()
-            guard lstat(firmware.hostPath(ofBoardPath: path), &info) == 0 else { return .failure(KernelErrno(rawValue: errno)) }
+            let host = firmware.hostPath(ofBoardPath: path)
+            // The directory itself may be a symlink on the host: show what it points to.
+            let result = path == FirmwareDirectory.boardPath ? stat(host, &info) : lstat(host, &info)
+            guard result == 0 else { return .failure(KernelErrno(rawValue: errno)) }
             return .success(.host(info))
         }
         switch kernel.stat(path) {

@@ -131,8 +131,9 @@ public final class BoardMount: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until one of `signals` arrives (SIGTERM, SIGINT by
     /// default), then unmounts. Blocks the signals in every thread; call before starting others.
+    /// With `exitWithParent`, also stops when the parent process exits (the process is re-parented).
     @discardableResult
-    public func runUntilSignalled(_ signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]) -> Int32 {
+    public func runUntilSignalled(_ signals: [Int32] = [SIGTERM, SIGINT, SIGHUP], exitWithParent: Bool = false) -> Int32 {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
@@ -142,6 +143,19 @@ public final class BoardMount: @unchecked Sendable {
             var received: Int32 = 0
             sigwait(&set, &received)
             stop()
+        }
+        if exitWithParent {
+            // Test harnesses that die without cleaning up must not leave boards mounted.
+            let parent = getppid()
+            _ = startThread { [self] in
+                while monitor.withLock({ !finished }) {
+                    if getppid() != parent {
+                        stop()
+                        return
+                    }
+                    usleep(200_000)
+                }
+            }
         }
         let result = run()
         // An external unmount ended the loop: wake the signal thread so it can finish.

@@ -27,6 +27,9 @@ struct RprocSim: ParsableCommand {
     @Option(name: .customLong("ready-file"), help: "A file to write (the mount point) once the board is mounted.")
     var readyFile: String?
 
+    @Flag(name: .customLong("exit-with-parent"), help: "Unmount and exit when the process that started rproc-sim exits (for test harnesses).")
+    var exitWithParent = false
+
     func run() throws {
         let file = try BoardFile.load(path: board)
         for warning in file.warnings { printError("\(warning)") }
@@ -49,7 +52,7 @@ struct RprocSim: ParsableCommand {
             throw Failure("cannot write ready file '\(readyFile)': \(String(cString: strerror(code)))")
         }
         notifyReady()
-        let result = simulator.mount.runUntilSignalled()
+        let result = simulator.mount.runUntilSignalled(exitWithParent: exitWithParent)
         if result < 0 { throw Failure("FUSE loop failed: \(String(cString: strerror(-result)))") }
     }
 }

@@ -66,7 +66,9 @@ public final class MountedBoard: @unchecked Sendable {
         }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.simulatorPath)
-        process.arguments = [file, mountPoint, "--firmware-dir", firmwareDirectory, "--ready-file", readyFile]
+        process.arguments = [
+            file, mountPoint, "--firmware-dir", firmwareDirectory, "--ready-file", readyFile, "--exit-with-parent",
+        ]
         process.standardError = stderrPipe
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try process.run()

@@ -74,11 +74,11 @@ struct AdapterTests {
         #expect(String(decoding: try reader.read(), as: UTF8.self).hasSuffix(";second\n"))
         // Nothing newer: poll times out, then wakes for a new record; the blocking read returns it.
         #expect(reader.poll(timeoutMilliseconds: 50) == 0)
-        let thread = startThread { try? writeText(board.path("dev/kmsg"), "third") }
+        let thread = startThread { _ = try? writeText(board.path("dev/kmsg"), "third") }
         #expect(reader.poll(timeoutMilliseconds: 5000) & Int32(POLLIN) != 0)
         pthread_join(thread, nil)
         #expect(String(decoding: try reader.read(), as: UTF8.self).hasSuffix(";third\n"))
-        let late = startThread { try? writeText(board.path("dev/kmsg"), "fourth") }
+        let late = startThread { _ = try? writeText(board.path("dev/kmsg"), "fourth") }
         #expect(String(decoding: try reader.read(), as: UTF8.self).hasSuffix(";fourth\n"))
         pthread_join(late, nil)
     }

@@ -1,5 +1,6 @@
 // The adapter mounted in-process over `FakeKernel`.
 
+import Foundation
 import Glibc
 import KernelSim
 @testable import VirtualBoard
@@ -22,8 +23,7 @@ final class FakeBoard {
     deinit {
         mount.stop()
         rmdir(mountPoint)
-        _ = hostList(firmwareDirectory).map { $0.forEach { unlink(firmwareDirectory + "/" + $0) } }
-        rmdir(firmwareDirectory)
+        try? FileManager.default.removeItem(atPath: firmwareDirectory)
     }
 
     func path(_ relative: String) -> String { mountPoint + "/" + relative }

@@ -192,47 +192,46 @@ struct LabBoardTests {
     }
 
     @Test func nonEmptyMountPointIsRefused() throws {
-        let directory = makeTemporaryDirectory("vboard-busy")
-        defer {
-            unlink(directory + "/keep")
-            rmdir(directory)
-        }
-        try writeText(directory + "/keep", "x", create: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MountedBoard.simulatorPath)
-        process.arguments = [MountedBoard.boardFile("lab"), directory]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
-        #expect(message.contains("is not empty"))
+        let scratch = try Scratch("vboard-busy")
+        try writeText(scratch.path + "/mnt/keep", "x", create: true)
+        let result = try runSimulator([MountedBoard.boardFile("lab"), scratch.path + "/mnt"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("is not empty"))
     }
 
     @Test func boardFileWarningsArePrinted() throws {
-        let directory = makeTemporaryDirectory("vboard-warn")
-        let mountPoint = directory + "/mnt"
-        mkdir(mountPoint, 0o755)
-        defer {
-            unlink(directory + "/bad.conf")
-            rmdir(mountPoint)
-            rmdir(directory)
-        }
-        try writeText(directory + "/bad.conf", "[Board]\nColour=blue\n[Processor]\nName=m4\nParent=sim.0\nAutoBoot=perhaps\n", create: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: MountedBoard.simulatorPath)
-        process.arguments = [directory + "/bad.conf", directory + "/missing-mount-point"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("bad.conf:2: Unknown key 'Colour' in section [Board], ignoring"))
-        #expect(message.contains("bad.conf:6: Invalid boolean 'perhaps' for AutoBoot=, ignoring"))
-        #expect(message.contains("missing-mount-point"))
-        #expect(process.terminationStatus != 0)
+        let scratch = try Scratch("vboard-warn")
+        let board = scratch.path + "/bad.conf"
+        try writeText(board, "[Board]\nColour=blue\n[Processor]\nName=m4\nParent=sim.0\nAutoBoot=perhaps\n", create: true)
+        let result = try runSimulator([board, scratch.path + "/missing-mount-point"])
+        #expect(result.stderr.contains("bad.conf:2: Unknown key 'Colour' in section [Board], ignoring"))
+        #expect(result.stderr.contains("bad.conf:6: Invalid boolean 'perhaps' for AutoBoot=, ignoring"))
+        #expect(result.stderr.contains("missing-mount-point"))
+        #expect(result.status != 0)
     }
+}
+
+/// A temporary directory with an empty `mnt/` in it, removed with everything inside on deinit.
+final class Scratch {
+    let path: String
+    init(_ label: String) throws {
+        path = makeTemporaryDirectory(label)
+        try FileManager.default.createDirectory(atPath: path + "/mnt", withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Runs `rproc-sim` with `arguments` to completion; returns its exit status and stderr.
+func runSimulator(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: MountedBoard.simulatorPath)
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
 }
 
 /// Everything in the kernel log so far, one record after another.
@@ -377,5 +376,28 @@ extension LabBoardTests {
         try writeText(lab.rproc(0, "state"), "start")
         #expect(lab.waitForState(0, "crashed"))  // the simulated watchdog fired
         #expect(kmsgText(lab).contains("crash detected in m4: type watchdog"))
+    }
+}
+
+extension LabBoardTests {
+    @Test func exitWithParentUnmountsWhenTheStarterDies() throws {
+        let scratch = try Scratch("vboard-orphan")
+        let directory = scratch.path, mountPoint = scratch.path + "/mnt"
+        // The shell starts the simulator, waits until it is mounted, and exits without stopping it.
+        let script = """
+            '\(MountedBoard.simulatorPath)' '\(MountedBoard.boardFile("lab"))' '\(mountPoint)' \
+              --ready-file '\(directory)/ready' --exit-with-parent >/dev/null 2>&1 &
+            while [ ! -e '\(directory)/ready' ]; do sleep 0.01; done
+            """
+        #expect(try shell(script).status == 0)
+        func mounted() -> Bool {
+            (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8))?.contains(" \(mountPoint) ") ?? false
+        }
+        var stillMounted = true
+        for _ in 0..<500 where stillMounted {
+            stillMounted = mounted()
+            if stillMounted { usleep(10_000) }
+        }
+        #expect(!stillMounted)
     }
 }

@@ -156,6 +156,17 @@ for delay in [0, 20] {
     }
     print("attach write, start_delay_ms=\(delay), minus the delay: \(Stats(samples: samples).line)")
 }
+precondition(writeOnce(delayKnob, "0") > 0)
+let modelBoot = "sys/devices/platform/sim-rproc.1/remoteproc/remoteproc1/state"
+let modelAttach = measure(500) {
+    lab.filesystem.withKernel { kernel in
+        let time = lab.filesystem.now
+        guard case .completed(.success) = kernel.write(modelBoot, bytes: Array("start".utf8), now: time),
+            case .completed(.success) = kernel.write(modelBoot, bytes: Array("detach".utf8), now: time)
+        else { fatalError("attach/detach in the model failed") }
+    }
+}
+print("of which the model (attach + detach, no FUSE): \(modelAttach.line)")
 unmount(lab, labMount)
 
 // 64 processors: generate the board, mount it, list it, read every state.
