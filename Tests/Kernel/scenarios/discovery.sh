@@ -13,6 +13,7 @@ for name in m4 r5f bootcore rocore; do
     rd "$SYS/coredump"; want "disabled\\n"
     rd "$SYS/state"
     case "$name" in bootcore) want "detached\\n" ;; *) want "offline\\n" ;; esac
+    rd "$SYS/uevent"
     rd "$DBG/name"
     rd "$DBG/recovery"
     rd "$DBG/coredump"

@@ -20,10 +20,25 @@ lsd sys/bus/rpmsg/devices
 klog
 state stop; want "ok 4"
 st; want "offline\\n"
-knob start_delay_ms 200
-state start; want "ok 5"
-st; want "running\\n"
-knob start_delay_ms 0
+rec "slow start and stop: no transitional state; a second writer waits for the lock"
+knob start_delay_ms 600
+"$IO" write "$ROOT/$SYS/state" start > "$STATE/bg" &
+sleep 0.3
+st; want "offline\\n"
 state stop; want "ok 4"
+wait
+R="$(cat "$STATE/bg")"; rec "background start: $R"; want "ok 5"
+st; want "offline\\n"
+knob start_delay_ms 0
+state start; want "ok 5"
+knob stop_delay_ms 600
+"$IO" write "$ROOT/$SYS/state" stop > "$STATE/bg" &
+sleep 0.3
+st; want "running\\n"
+lsd sys/bus/rpmsg/devices
+wait
+R="$(cat "$STATE/bg")"; rec "background stop: $R"; want "ok 4"
+st; want "offline\\n"
+knob stop_delay_ms 0
 klog
 finish
