@@ -17,11 +17,14 @@
 //                                      STATEFILE contains TEXT: "ok" or "timeout" (STATEFILE unchanged)
 //   rproc-io echo PATH TEXT            rpmsg round trip: open PATH, write TEXT, read one reply;
 //                                      prints "ok <reply escaped>" or "<step> <errno name>"
+// With RPROC_IO_SIGUSR1=1 in the environment, SIGUSR1 is caught (no SA_RESTART), so a write blocked
+// in the kernel can be interrupted (EINTR, or what the kernel makes of it).
 // Exit status 0 unless the arguments are wrong.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,9 +244,15 @@ static int do_echo(const char *path, const char *text)
     return 0;
 }
 
+static void on_signal(int sig) { (void)sig; }
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (getenv("RPROC_IO_SIGUSR1")) {
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     if (argc == 4 && !strcmp(argv[1], "write")) return do_write(argv[2], argv[3]);
     if (argc == 3 && !strcmp(argv[1], "read")) return do_read(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "size")) return do_size(argv[2]);

@@ -27,7 +27,8 @@
  *   fail_next_stop     while > 0, ops->stop/detach decrement it and return -EIO
  *   crash_after_ms     when > 0, a simulated watchdog reports a crash (RPROC_WATCHDOG) this long
  *                      after each successful start/attach
- *   announce_delay_ms  delay of the remote's name-service announcement after the rpmsg host is up
+ *   announce_delay_ms  delay of the remote's name-service announcement after the start/attach
+ *                      has completed
  *
  * A successful start/attach writes "rproc-sim: <name> running" (NUL-terminated) at the start of
  * every trace buffer of the resource table in effect.
@@ -409,10 +410,20 @@ out:
 	mutex_unlock(&sim->lock);
 }
 
+/*
+ * The announcement waits until the core has finished the start or attach (state running or
+ * attached, "is now up" logged), so the kernel log always shows the channel after the processor.
+ */
 static void sim_announce_work(struct work_struct *work)
 {
 	struct sim *sim = container_of(to_delayed_work(work), struct sim, announce_work);
+	enum rproc_state state = READ_ONCE(sim->rproc->state);
 
+	if (state != RPROC_RUNNING && state != RPROC_ATTACHED) {
+		if (READ_ONCE(sim->active))
+			schedule_delayed_work(&sim->announce_work, 1);
+		return;
+	}
 	mutex_lock(&sim->lock);
 	sim->want_announce = true;
 	mutex_unlock(&sim->lock);

@@ -29,6 +29,22 @@ state stop; want "ok 4"
 wait
 R="$(cat "$STATE/bg")"; rec "background start: $R"; want "ok 5"
 st; want "offline\\n"
+rec "a writer waiting for the lock, interrupted by a signal: state EINTR, firmware EINVAL"
+"$IO" write "$ROOT/$SYS/state" start > "$STATE/bg" &
+sleep 0.2
+RPROC_IO_SIGUSR1=1 "$IO" write "$ROOT/$SYS/state" stop > "$STATE/bg2" &
+pid2=$!
+RPROC_IO_SIGUSR1=1 "$IO" write "$ROOT/$SYS/firmware" sample.elf > "$STATE/bg3" &
+pid3=$!
+sleep 0.2
+kill -USR1 $pid2 $pid3
+wait
+R="$(cat "$STATE/bg2")"; rec "interrupted stop: $R"; want EINTR
+R="$(cat "$STATE/bg3")"; rec "interrupted firmware: $R"; want EINVAL
+R="$(cat "$STATE/bg")"; rec "background start: $R"; want "ok 5"
+st; want "running\\n"
+klog
+state stop; want "ok 4"
 knob start_delay_ms 0
 state start; want "ok 5"
 knob stop_delay_ms 600
