@@ -17,6 +17,7 @@ link "$SYS/devcoredump"; want devcd1
 lsd "$SYS"
 size sys/class/devcoredump/devcd1/data
 R="$(head -c 4 "$ROOT/sys/class/devcoredump/devcd1/data" | od -An -c | tr -s ' ')"; rec "magic: $R"
+klog
 rec "a second crash while the dump is pending: no new dump"
 wr "$DBG/crash" 1; want "ok 1"
 waitlog "remote processor m4 is now up"; want ok

@@ -35,6 +35,8 @@ wait_state attached; want ok
 waitlog "is now attached"; want ok
 st; want "attached\\n"
 lsd sys/class/devcoredump
+lsd "$SYS"
+lsd "$DBG"
 appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
 rd "$DBG/trace0"; want "rproc-sim: bootcore running"
 klog

@@ -37,7 +37,9 @@ pid2=$!
 RPROC_IO_SIGUSR1=1 "$IO" write "$ROOT/$SYS/firmware" sample.elf > "$STATE/bg3" &
 pid3=$!
 sleep 0.2
-kill -USR1 $pid2 $pid3
+kill -USR1 $pid2
+sleep 0.1
+kill -USR1 $pid3
 wait
 R="$(cat "$STATE/bg2")"; rec "interrupted stop: $R"; want EINTR
 R="$(cat "$STATE/bg3")"; rec "interrupted firmware: $R"; want EINVAL
