@@ -3,42 +3,48 @@
  * rproc_sim: simulated remote processors for testing the remoteproc core in QEMU.
  *
  * Part of rprocd's real-kernel tier (Tests/Kernel/). Built in (CONFIG_RPROC_SIM=y), it registers
- * its own platform devices "rproc-sim.<i>" (driver "rproc-sim"), one rproc each, matching the
- * virtual board's lab board:
+ * its own platform devices "sim-rproc.<i>" (bound to the driver "rproc-sim"), one rproc each, the
+ * processors of the virtual board's lab board (Resources/boards/lab.conf; Tests/Kernel/guest.conf
+ * describes this driver exactly, for the differential check):
  *
- *   i  name      initial state  notes
- *   0  m4        offline
- *   1  r5f       offline
- *   2  bootcore  detached       .attach/.detach/.get_loaded_rsc_table (a resource table "left by
- *                               the bootloader" at 0x10000060, same entries as the sample
- *                               firmware), RPROC_FEAT_ATTACH_ON_RECOVERY
- *   3  rocore    offline        sysfs_read_only (recovery/firmware/state/coredump are 0444)
+ *   i  name      state     firmware            notes
+ *   0  m4        offline   m4.elf              dumps (ELF32, EM_NONE); trace; channels rpmsg-tty@0x400,
+ *                                              rpmsg-raw@0x401, announced 5 ms after the start
+ *   1  r5f       offline   r5f.elf             dumps (ELF32, EM_ARM); trace; channel rpmsg-raw@0x400
+ *   2  bootcore  detached  rproc-bootcore-fw   .attach/.detach/.get_loaded_rsc_table: a resource table
+ *                                              "left by the bootloader" at 0x10000060 (the sample
+ *                                              firmware's); RPROC_FEAT_ATTACH_ON_RECOVERY; trace;
+ *                                              channel rpmsg-raw@0x400
+ *   3  ro-core   offline   ro.elf              sysfs_read_only (recovery/firmware/state/coredump 0444)
+ *   4  slow      offline   slow.elf            start_delay_ms 1500, stop_delay_ms 500 initially
+ *   5  broken    offline   broken.elf          fail_next_start 1000000 initially
+ *   6  auto      offline   auto.elf            auto_boot (the only one); fails at probe without auto.elf
  *
- * auto_boot is false for all of them. Each has a vzalloc'ed 1 MiB device-memory window at device
- * address 0x10000000 behind .da_to_va, the core's ELF helpers, dump segments = the PT_LOAD
- * segments of the booted image, coredump ELF info ELFCLASS32/EM_NONE.
+ * Each has a vzalloc'ed 1 MiB device-memory window at device address 0x10000000 behind .da_to_va,
+ * and the core's ELF helpers; "dumps" means the PT_LOAD segments of the booted image are the dump
+ * segments and the coredump ELF identity is set.
  *
- * Fault knobs: module parameters, arrays indexed by processor i (= remoteprocN when no other
- * remoteproc driver is present), writable at /sys/module/rproc_sim/parameters/<knob> as
- * "v0,v1,v2,v3" (a shorter list leaves the later elements unchanged):
+ * Fault knobs: module parameters, arrays indexed by processor i (= remoteprocN, as no other
+ * remoteproc driver is built), writable at /sys/module/rproc_sim/parameters/<knob> as
+ * "v0,v1,…,v6" (a shorter list leaves the later elements unchanged):
  *   start_delay_ms     ops->start/attach sleep this long first
  *   stop_delay_ms      ops->stop/detach sleep this long first
  *   fail_next_start    while > 0, ops->start/attach decrement it and return -EIO
  *   fail_next_stop     while > 0, ops->stop/detach decrement it and return -EIO
  *   crash_after_ms     when > 0, a simulated watchdog reports a crash (RPROC_WATCHDOG) this long
  *                      after each successful start/attach
- *   announce_delay_ms  delay of the remote's name-service announcement after the start/attach
+ *   announce_delay_ms  delay of the remote's name-service announcements after the start/attach
  *                      has completed
  *
- * A successful start/attach writes "rproc-sim: <name> running" (NUL-terminated) at the start of
- * every trace buffer of the resource table in effect.
+ * A successful start/attach writes "<name>: hello from the simulated remote" (NUL-terminated) at
+ * the start of every trace buffer of the resource table in effect (processors with a trace text).
  *
  * The remote side of an rpmsg vdev (first RSC_VDEV with id VIRTIO_ID_RPMSG and 2 vrings): after
- * the virtio device is up, the remote announces channel "rpmsg-raw" at address 0x400 (so rpmsg_char
- * creates /dev/rpmsgN) and echoes every message sent to 0x400 back to its sender. It reads the
- * vrings the way real firmware does, through the resource table in device memory. The work runs
- * from .kick; a private rproc_subdev, moved to the end of the subdev list on every start/attach,
- * stops it before the virtio device is torn down. A crashed remote answers nothing.
+ * the start, the remote announces its channels (RPMSG_NS_CREATE to address 53) and echoes every
+ * message sent to a channel address back to its sender. It reads the vrings the way real firmware
+ * does, through the resource table in device memory. The work runs from .kick; a private
+ * rproc_subdev, moved to the end of the subdev list on every start/attach, stops it before the
+ * virtio device is torn down. A crashed remote answers nothing.
  */
 
 #include <linux/delay.h>
@@ -61,33 +67,45 @@
 #include "remoteproc_internal.h"
 #include "remoteproc_elf_helpers.h"
 
-#define SIM_COUNT 4
+#define SIM_COUNT 7
 #define SIM_MEM_DA 0x10000000u
 #define SIM_MEM_SIZE (1u << 20)
 #define SIM_TABLE_DA 0x10000060u
 #define SIM_TRACE_DA 0x10080000u
 #define SIM_TRACE_LEN 4096u
-#define SIM_CHANNEL "rpmsg-raw"
-#define SIM_CHANNEL_ADDR 0x400u
 #define SIM_NS_ADDR 53u
+#define SIM_MAX_CHANNELS 2
+
+struct sim_channel {
+	const char *name;
+	u32 addr;
+};
 
 static const struct sim_desc {
 	const char *name;
-	bool detached;
-	bool read_only;
+	const char *firmware;
+	bool detached, read_only, auto_boot, trace;
+	int elf_machine;		/* dumps with this ELF machine; -1: no dumps */
+	struct sim_channel channels[SIM_MAX_CHANNELS];
 } sim_descs[SIM_COUNT] = {
-	{ "m4", false, false },
-	{ "r5f", false, false },
-	{ "bootcore", true, false },
-	{ "rocore", false, true },
+	{ "m4", "m4.elf", .trace = true, .elf_machine = EM_NONE,
+	  .channels = { { "rpmsg-tty", 0x400 }, { "rpmsg-raw", 0x401 } } },
+	{ "r5f", "r5f.elf", .trace = true, .elf_machine = EM_ARM,
+	  .channels = { { "rpmsg-raw", 0x400 } } },
+	{ "bootcore", NULL, .detached = true, .trace = true, .elf_machine = -1,
+	  .channels = { { "rpmsg-raw", 0x400 } } },
+	{ "ro-core", "ro.elf", .read_only = true, .elf_machine = -1 },
+	{ "slow", "slow.elf", .elf_machine = -1 },
+	{ "broken", "broken.elf", .elf_machine = -1 },
+	{ "auto", "auto.elf", .auto_boot = true, .elf_machine = -1 },
 };
 
-static unsigned int start_delay_ms[SIM_COUNT];
-static unsigned int stop_delay_ms[SIM_COUNT];
-static unsigned int fail_next_start[SIM_COUNT];
+static unsigned int start_delay_ms[SIM_COUNT] = { [4] = 1500 };
+static unsigned int stop_delay_ms[SIM_COUNT] = { [4] = 500 };
+static unsigned int fail_next_start[SIM_COUNT] = { [5] = 1000000 };
 static unsigned int fail_next_stop[SIM_COUNT];
 static unsigned int crash_after_ms[SIM_COUNT];
-static unsigned int announce_delay_ms[SIM_COUNT];
+static unsigned int announce_delay_ms[SIM_COUNT] = { [0] = 5 };
 module_param_array(start_delay_ms, uint, NULL, 0644);
 module_param_array(stop_delay_ms, uint, NULL, 0644);
 module_param_array(fail_next_start, uint, NULL, 0644);
@@ -133,7 +151,8 @@ struct sim {
 	struct mutex lock;		/* protects everything below */
 	struct work_struct rpmsg_work;
 	struct delayed_work announce_work;
-	bool active, rings_ready, want_announce, announced;
+	bool active, rings_ready, want_announce;
+	int announced;			/* channels announced so far */
 	struct sim_ring rx, tx;		/* host's rx (vring 0) and tx (vring 1) */
 };
 
@@ -190,11 +209,12 @@ static bool sim_trace_one(struct sim *sim, u32 type, void *rsc, size_t avail)
 	struct fw_rsc_trace *trace = rsc;
 	char *va;
 
-	if (type != RSC_TRACE || avail < sizeof(*trace) || !trace->len)
+	if (type != RSC_TRACE || avail < sizeof(*trace) || !trace->len ||
+	    !sim_descs[sim->idx].trace)
 		return false;
 	va = rproc_da_to_va(sim->rproc, trace->da, trace->len, NULL);
 	if (va)
-		snprintf(va, trace->len, "rproc-sim: %s running", sim->rproc->name);
+		snprintf(va, trace->len, "%s: hello from the simulated remote", sim->rproc->name);
 	return false;
 }
 
@@ -256,6 +276,7 @@ static int sim_unprepare(struct rproc *rproc)
 
 static int sim_parse_fw(struct rproc *rproc, const struct firmware *fw)
 {
+	struct sim *sim = rproc->priv;
 	const u8 *elf = fw->data;
 	u8 class = fw_elf_get_class(fw);
 	u16 i, phnum = elf_hdr_get_e_phnum(class, elf);
@@ -263,7 +284,7 @@ static int sim_parse_fw(struct rproc *rproc, const struct firmware *fw)
 	int ret;
 
 	ret = rproc_elf_load_rsc_table(rproc, fw);
-	if (ret)
+	if (ret || sim_descs[sim->idx].elf_machine < 0)
 		return ret;
 	for (i = 0; i < phnum; i++) {
 		const void *phdr = elf + phoff + i * elf_size_of_phdr(class);
@@ -371,9 +392,22 @@ static bool sim_send(struct sim *sim, u32 src, u32 dst, const void *data, u16 le
 	return true;
 }
 
+/* The address of one of the processor's announced channels, or 0. */
+static u32 sim_channel_addr(struct sim *sim, u32 dst)
+{
+	const struct sim_channel *c = sim_descs[sim->idx].channels;
+	int i;
+
+	for (i = 0; i < sim->announced; i++)
+		if (c[i].addr == dst)
+			return dst;
+	return 0;
+}
+
 static void sim_rpmsg_work(struct work_struct *work)
 {
 	struct sim *sim = container_of(work, struct sim, rpmsg_work);
+	const struct sim_channel *channels = sim_descs[sim->idx].channels;
 	bool sent = false, consumed = false;
 	struct sim_msg_hdr *hdr;
 	u16 head;
@@ -386,19 +420,23 @@ static void sim_rpmsg_work(struct work_struct *work)
 		sim_for_each_rsc(sim->rproc, sim_find_vdev);
 	if (!sim->rings_ready)
 		goto out;
-	if (sim->want_announce && !sim->announced) {
-		struct sim_ns_msg ns = { .addr = cpu_to_le32(SIM_CHANNEL_ADDR), .flags = 0 };
+	while (sim->want_announce && sim->announced < SIM_MAX_CHANNELS &&
+	       channels[sim->announced].name) {
+		const struct sim_channel *c = &channels[sim->announced];
+		struct sim_ns_msg ns = { .addr = cpu_to_le32(c->addr), .flags = 0 };
 
-		strscpy(ns.name, SIM_CHANNEL, sizeof(ns.name));
-		sim->announced = sim_send(sim, SIM_CHANNEL_ADDR, SIM_NS_ADDR, &ns, sizeof(ns));
-		sent |= sim->announced;
+		strscpy(ns.name, c->name, sizeof(ns.name));
+		if (!sim_send(sim, c->addr, SIM_NS_ADDR, &ns, sizeof(ns)))
+			break;
+		sim->announced++;
+		sent = true;
 	}
 	while ((hdr = sim_pop(&sim->tx, &head, &size))) {
 		u16 len = le16_to_cpu(hdr->len);
+		u32 from = sim_channel_addr(sim, le32_to_cpu(hdr->dst));
 
-		if (sim->announced && size >= sizeof(*hdr) + len &&
-		    le32_to_cpu(hdr->dst) == SIM_CHANNEL_ADDR)
-			sent |= sim_send(sim, SIM_CHANNEL_ADDR, le32_to_cpu(hdr->src), hdr + 1, len);
+		if (from && size >= sizeof(*hdr) + len)
+			sent |= sim_send(sim, from, le32_to_cpu(hdr->src), hdr + 1, len);
 		sim_push(&sim->tx, head, size);
 		consumed = true;
 	}
@@ -445,7 +483,7 @@ static int sim_subdev_start(struct rproc_subdev *subdev)
 	sim->active = true;
 	sim->rings_ready = false;
 	sim->want_announce = false;
-	sim->announced = false;
+	sim->announced = 0;
 	mutex_unlock(&sim->lock);
 	schedule_delayed_work(&sim->announce_work,
 			      msecs_to_jiffies(sim_knob(announce_delay_ms, sim)));
@@ -517,7 +555,7 @@ static int sim_probe(struct platform_device *pdev)
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(32));
 	if (ret)
 		return ret;
-	rproc = devm_rproc_alloc(dev, desc->name, &sim_ops, NULL, sizeof(*sim));
+	rproc = devm_rproc_alloc(dev, desc->name, &sim_ops, desc->firmware, sizeof(*sim));
 	if (!rproc)
 		return -ENOMEM;
 	sim = rproc->priv;
@@ -536,9 +574,10 @@ static int sim_probe(struct platform_device *pdev)
 	sim->subdev.start = sim_subdev_start;
 	sim->subdev.stop = sim_subdev_stop;
 
-	rproc->auto_boot = false;
+	rproc->auto_boot = desc->auto_boot;
 	rproc->sysfs_read_only = desc->read_only;
-	rproc_coredump_set_elf_info(rproc, ELFCLASS32, EM_NONE);
+	if (desc->elf_machine >= 0)
+		rproc_coredump_set_elf_info(rproc, ELFCLASS32, desc->elf_machine);
 	if (desc->detached) {
 		sim_write_boot_table(sim);
 		rproc->state = RPROC_DETACHED;
@@ -548,8 +587,14 @@ static int sim_probe(struct platform_device *pdev)
 	return devm_rproc_add(dev, rproc);
 }
 
+static const struct platform_device_id sim_ids[] = {
+	{ "sim-rproc" },
+	{ }
+};
+
 static struct platform_driver sim_driver = {
 	.probe = sim_probe,
+	.id_table = sim_ids,
 	.driver = { .name = "rproc-sim" },
 };
 
@@ -561,10 +606,10 @@ static int __init sim_init(void)
 	if (ret)
 		return ret;
 	for (i = 0; i < SIM_COUNT; i++) {
-		struct platform_device *pdev = platform_device_register_simple("rproc-sim", i, NULL, 0);
+		struct platform_device *pdev = platform_device_register_simple("sim-rproc", i, NULL, 0);
 
 		if (IS_ERR(pdev))
-			pr_err("rproc_sim: cannot register rproc-sim.%d: %ld\n", i, PTR_ERR(pdev));
+			pr_err("rproc_sim: cannot register sim-rproc.%d: %ld\n", i, PTR_ERR(pdev));
 	}
 	return 0;
 }

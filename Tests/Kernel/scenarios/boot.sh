@@ -9,12 +9,13 @@ state start; want "ok 5"
 st; want "running\\n"
 lsd "$SYS"
 lsd "$DBG"
-rd "$DBG/trace0"; want "rproc-sim: m4 running"
-appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
+rd "$DBG/trace0"; want "m4: hello from the simulated remote"
+appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
 lsd sys/bus/rpmsg/devices
 lsd "$SYS/rproc-virtio.0.auto/virtio0"
-rd sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024/name; want "rpmsg-raw\\n"
-rd sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024/dst; want "0x400\\n"
+rd sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025/name; want "rpmsg-raw\\n"
+rd sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025/dst; want "0x401\\n"
+rd sys/bus/rpmsg/devices/virtio0.rpmsg-tty.-1.1024/name; want "rpmsg-tty\\n"
 appear dev/rpmsg0; want ok
 R="$("$IO" echo "$ROOT/dev/rpmsg0" "hello remote")"; rec "echo dev/rpmsg0: $R"; want "ok hello remote"
 klog
@@ -27,8 +28,8 @@ klog
 rec "restart"
 state "start\\n"; want "ok 6"
 st; want "running\\n"
-rd "$DBG/trace0"; want "rproc-sim: m4 running"
-appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
+rd "$DBG/trace0"; want "m4: hello from the simulated remote"
+appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
 appear dev/rpmsg0; want ok
 R="$("$IO" echo "$ROOT/dev/rpmsg0" "again")"; rec "echo dev/rpmsg0: $R"; want "ok again"
 lsd sys/bus/rpmsg/devices

@@ -6,14 +6,14 @@ begin
 rproc m4
 wr "$SYS/firmware" sample.elf; want "ok 10"
 state start; want "ok 5"
-appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
+appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
 klog
 rec "recovery enabled: debugfs crash"
 wr "$DBG/crash" 1; want "ok 1"
 waitlog "remote processor m4 is now up"; want ok
 wait_state running; want ok
-appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
-rd "$DBG/trace0"; want "rproc-sim: m4 running"
+appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
+rd "$DBG/trace0"; want "m4: hello from the simulated remote"
 klog
 rec "recovery enabled: simulated watchdog"
 state stop; want "ok 4"

@@ -8,7 +8,7 @@ rd "$SYS/firmware"; want "rproc-bootcore-fw\\n"
 state start; want "ok 5"
 st; want "attached\\n"
 rd "$SYS/firmware"; want "unknown\\n"
-rd "$DBG/trace0"; want "rproc-sim: bootcore running"
+rd "$DBG/trace0"; want "bootcore: hello from the simulated remote"
 lsd "$SYS"
 appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
 lsd sys/bus/rpmsg/devices
@@ -38,7 +38,7 @@ lsd sys/class/devcoredump
 lsd "$SYS"
 lsd "$DBG"
 appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1024; want ok
-rd "$DBG/trace0"; want "rproc-sim: bootcore running"
+rd "$DBG/trace0"; want "bootcore: hello from the simulated remote"
 klog
 state stop; want "ok 4"
 st; want "offline\\n"

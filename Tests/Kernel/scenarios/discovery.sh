@@ -2,13 +2,14 @@
 . "$(dirname "$0")/lib.sh"
 begin
 lsd sys/class/remoteproc
-for name in m4 r5f bootcore rocore; do
+for name in m4 r5f bootcore ro-core slow broken auto; do
     rproc "$name"
     link "sys/class/remoteproc/$P/device"
     lsd "$SYS"
     lsd "$DBG"
     rd "$SYS/name"; want "$name\\n"
-    rd "$SYS/firmware"; want "rproc-$name-fw\\n"
+    rd "$SYS/firmware"
+    case "$name" in bootcore) want "rproc-bootcore-fw\\n" ;; ro-core) want "ro.elf\\n" ;; *) want "$name.elf\\n" ;; esac
     rd "$SYS/recovery"; want "enabled\\n"
     rd "$SYS/coredump"; want "disabled\\n"
     rd "$SYS/state"
@@ -19,7 +20,7 @@ for name in m4 r5f bootcore rocore; do
     rd "$DBG/coredump"
     for f in name firmware state recovery coredump; do
         mode "$SYS/$f"
-        case "$name/$f" in rocore/*|*/name) want 444 ;; *) want 644 ;; esac
+        case "$name/$f" in ro-core/*|*/name) want 444 ;; *) want 644 ;; esac
     done
 done
 lsd sys/bus/rpmsg/devices

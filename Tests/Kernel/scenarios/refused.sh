@@ -73,7 +73,7 @@ wr "$SYS/firmware" "sample.elf"; want EBUSY
 state stop; want EINVAL
 state detach; want EINVAL
 klog
-rproc rocore
+rproc ro-core
 rec "read-only"
 for f in state firmware recovery coredump name; do wr "$SYS/$f" "x"; want EACCES; done
 rd "$DBG/recovery"; want "enabled\\n"
