@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "rprocctl", targets: ["rprocctl"]),
         .executable(name: "rproc-sim", targets: ["rproc-sim"]),
         .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
+        .library(name: "KernelSim", targets: ["KernelSim"]),
+        .library(name: "VirtualBoard", targets: ["VirtualBoard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -88,7 +90,7 @@ let package = Package(
             path: "Tests/RprocTestSupport"),
         .testTarget(name: "SystemdIniTests", dependencies: ["SystemdIni"]),
         .testTarget(name: "RprocJSONTests", dependencies: ["RprocJSON"]),
-        .testTarget(name: "RprocFirmwareTests", dependencies: ["RprocFirmware", "RprocTestSupport"]),
+        .testTarget(name: "RprocFirmwareTests", dependencies: ["RprocFirmware", "RprocTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RprocModelTests", dependencies: ["RprocModel"]),
         .testTarget(name: "KernelSimTests", dependencies: ["KernelSim", "RprocTestSupport"]),
         .testTarget(name: "RprocSystemTests", dependencies: ["RprocSystem", "RprocTestSupport"]),

@@ -1,1 +1,0 @@
-// Module RprocFirmware: see docs/ARCHITECTURE.md.
