@@ -10,7 +10,7 @@ klog
 rec "enabled"
 wr "$DBG/crash" 1; want "ok 1"
 appear sys/class/devcoredump/devcd1; want ok
-waitlog "remote processor m4 is now up"; want ok
+announced; want ok
 lsd sys/class/devcoredump
 link sys/class/devcoredump/devcd1/failing_device; want "$P"
 link "$SYS/devcoredump"; want devcd1
@@ -20,7 +20,7 @@ R="$(head -c 4 "$ROOT/sys/class/devcoredump/devcd1/data" | od -An -c | tr -s ' '
 klog
 rec "a second crash while the dump is pending: no new dump"
 wr "$DBG/crash" 1; want "ok 1"
-waitlog "remote processor m4 is now up"; want ok
+announced; want ok
 lsd sys/class/devcoredump
 wr sys/class/devcoredump/devcd1/data 1; want "ok 1"
 gone sys/class/devcoredump/devcd1; want ok
@@ -40,7 +40,7 @@ klog
 rec "disabled: no dump"
 wr "$SYS/coredump" disabled; want "ok 8"
 wr "$DBG/crash" 1; want "ok 1"
-waitlog "remote processor m4 is now up"; want ok
+announced; want ok
 lsd sys/class/devcoredump
 state stop; want "ok 4"
 klog

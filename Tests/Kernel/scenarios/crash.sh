@@ -10,7 +10,7 @@ appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
 klog
 rec "recovery enabled: debugfs crash"
 wr "$DBG/crash" 1; want "ok 1"
-waitlog "remote processor m4 is now up"; want ok
+announced; want ok
 wait_state running; want ok
 appear sys/bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025; want ok
 rd "$DBG/trace0"; want "m4: hello from the simulated remote"
@@ -22,6 +22,7 @@ state start; want "ok 5"
 knob crash_after_ms 0
 waitlog "recovering m4"; want ok
 wait_state running; want ok
+announced; want ok
 klog
 rec "recovery disabled: crashed, refused writes, recover"
 wr "$SYS/recovery" disabled; want "ok 8"
@@ -43,6 +44,7 @@ klog
 wr "$SYS/recovery" recover; want "ok 7"
 st; want "running\\n"
 rd "$SYS/recovery"; want "disabled\\n"
+announced; want ok
 klog
 rec "recovery disabled: stop while crashed (NEW flavour: allowed)"
 wr "$DBG/crash" 1; want "ok 1"
@@ -58,10 +60,13 @@ lsd sys/bus/rpmsg/devices
 klog
 rec "recovery enabled by writing enabled while crashed"
 state start; want "ok 5"
+announced; want ok
+klog
 wr "$DBG/crash" 1; want "ok 1"
 wait_state crashed; want ok
 wr "$SYS/recovery" enabled; want "ok 7"
 st; want "running\\n"
+announced; want ok
 klog
 rec "a crash of an offline processor is only logged"
 state stop; want "ok 4"

@@ -26,6 +26,7 @@ lsd sys/bus/rpmsg/devices
 klog
 state "start\\n"; want "ok 6"
 st; want "attached\\n"
+announced; want ok
 klog
 rec "crash while attached: attach-on-recovery (detach, attach; no coredump)"
 wr "$SYS/coredump" enabled; want "ok 7"
@@ -49,6 +50,7 @@ rec "offline now: an ordinary boot of the sample firmware"
 wr "$SYS/firmware" sample.elf; want "ok 10"
 state start; want "ok 5"
 st; want "running\\n"
+announced; want ok
 state detach; want EINVAL
 state stop; want "ok 4"
 st; want "offline\\n"

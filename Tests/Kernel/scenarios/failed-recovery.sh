@@ -5,6 +5,7 @@ begin
 rproc m4
 wr "$SYS/firmware" sample.elf; want "ok 10"
 state start; want "ok 5"
+announced; want ok
 klog
 knob fail_next_start 1
 wr "$DBG/crash" 1; want "ok 1"

@@ -11,6 +11,7 @@ lsd "$DBG"
 klog
 state start; want "ok 5"
 st; want "running\\n"
+announced; want ok
 knob fail_next_stop 1
 state stop; want EIO
 st; want "running\\n"
@@ -45,10 +46,13 @@ R="$(cat "$STATE/bg2")"; rec "interrupted stop: $R"; want EINTR
 R="$(cat "$STATE/bg3")"; rec "interrupted firmware: $R"; want EINVAL
 R="$(cat "$STATE/bg")"; rec "background start: $R"; want "ok 5"
 st; want "running\\n"
+announced; want ok
 klog
 state stop; want "ok 4"
 knob start_delay_ms 0
 state start; want "ok 5"
+announced; want ok
+klog
 knob stop_delay_ms 600
 "$IO" write "$ROOT/$SYS/state" stop > "$STATE/bg" &
 sleep 0.3

@@ -82,8 +82,13 @@ knob() {
     case "$r" in ok*) rec "knob $1=$2" ;; *) rec "knob $1=$2: $r"; FAILS=$((FAILS + 1)) ;; esac
 }
 
-# begin: drains the kernel log so the record starts clean. finish: prints the summary, exits.
-begin() { "$IO" kmsg "$KMSG" "$STATE/kmsg" > /dev/null; rec "kernel $LINE"; }
+# announced: waits for the remote's last channel announcement (every processor that announces
+# channels ends with rpmsg-raw), so that the log lines that follow a start are complete.
+announced() { waitlog "creating channel rpmsg-raw"; }
+
+# begin: lets asynchronous probe work settle (auto-boot), drains the kernel log so the record
+# starts clean. finish: prints the summary, exits.
+begin() { sleep 0.3; "$IO" kmsg "$KMSG" "$STATE/kmsg" > /dev/null; rec "kernel $LINE"; }
 finish() {
     klog
     rec "result: $FAILS failed checks"

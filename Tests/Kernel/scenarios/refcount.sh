@@ -5,6 +5,7 @@ begin
 rproc r5f
 wr "$SYS/firmware" sample.elf; want "ok 10"
 state start; want "ok 5"
+announced; want ok
 state start; want "ok 5"
 st; want "running\\n"
 state stop; want "ok 4"

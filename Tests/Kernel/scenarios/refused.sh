@@ -48,6 +48,7 @@ klog
 wr "$SYS/firmware" "/sample.elf"; want "ok 11"
 state "start\\0xyz"; want "ok 9"
 st; want "running\\n"
+announced; want ok
 klog
 rec "running"
 wr "$SYS/firmware" "sample.elf"; want EBUSY
@@ -63,6 +64,7 @@ dev="dev/$P"
 wr "$dev" "start\\n"; want EINVAL
 wr "$dev" "sta"; want "ok 3"
 st; want "running\\n"
+announced; want ok
 wr "$dev" "sto"; want "ok 3"
 st; want "offline\\n"
 wr "$dev" "stop"; want EINVAL
