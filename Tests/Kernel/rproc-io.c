@@ -155,15 +155,26 @@ static int do_wait(const char *path, const char *text, long ms)
     return 0;
 }
 
-static int do_kmsg(const char *kmsg, const char *state)
+/* Reads the sequence number saved in a state file; -1 when there is none. */
+static long long saved_seq(const char *state)
 {
-    long long last = -1, seq, max;
+    long long last = -1;
     FILE *s = fopen(state, "r");
     if (s) { if (fscanf(s, "%lld", &last) != 1) last = -1; fclose(s); }
+    return last;
+}
+
+/*
+ * Calls fn(message, ctx) for every /dev/kmsg record after sequence number `last` (message text only,
+ * up to its first newline) until fn returns nonzero; returns the highest sequence number seen
+ * (at least last), or -2 - errno when kmsg cannot be opened.
+ */
+static long long kmsg_each(const char *kmsg, long long last, int (*fn)(const char *, void *), void *ctx)
+{
     int fd = open(kmsg, O_RDONLY | O_NONBLOCK);
-    if (fd < 0) { printf("kmsg %s\n", ename(errno)); return 0; }
+    if (fd < 0) return -2 - errno;
     static char rec[8192];
-    max = last;
+    long long seq, max = last;
     for (;;) {
         ssize_t r = read(fd, rec, sizeof rec - 1);
         if (r < 0) { if (errno == EPIPE) continue; break; }
@@ -172,12 +183,27 @@ static int do_kmsg(const char *kmsg, const char *state)
         char *semi = strchr(rec, ';');
         if (!semi || sscanf(rec, "%*u,%lld", &seq) != 1 || seq <= last) continue;
         if (seq > max) max = seq;
-        char *msg = semi + 1, *nl = strchr(msg, '\n');
+        char *nl = strchr(semi + 1, '\n');
         if (nl) *nl = 0;
-        puts(msg);
+        if (fn(semi + 1, ctx)) break;
     }
     close(fd);
-    s = fopen(state, "w");
+    return max;
+}
+
+static int print_message(const char *msg, void *ctx) { (void)ctx; puts(msg); return 0; }
+struct search { const char *text; int found; };
+static int contains(const char *msg, void *ctx)
+{
+    struct search *q = ctx;
+    return q->found = strstr(msg, q->text) != NULL;
+}
+
+static int do_kmsg(const char *kmsg, const char *state)
+{
+    long long max = kmsg_each(kmsg, saved_seq(state), print_message, NULL);
+    if (max < -1) { printf("kmsg %s\n", ename((int)(-2 - max))); return 0; }
+    FILE *s = fopen(state, "w");
     if (s) { fprintf(s, "%lld\n", max); fclose(s); }
     return 0;
 }
@@ -192,35 +218,13 @@ static int do_exists(const char *path, long ms, int want)
     }
 }
 
-/* Whether a message after `last` in kmsg contains text. */
-static int log_has(const char *kmsg, long long last, const char *text)
-{
-    int fd = open(kmsg, O_RDONLY | O_NONBLOCK), found = 0;
-    if (fd < 0) return 0;
-    static char rec[8192];
-    long long seq;
-    for (;;) {
-        ssize_t r = read(fd, rec, sizeof rec - 1);
-        if (r < 0) { if (errno == EPIPE) continue; break; }
-        if (r == 0) break;
-        rec[r] = 0;
-        char *semi = strchr(rec, ';');
-        if (!semi || sscanf(rec, "%*u,%lld", &seq) != 1 || seq <= last) continue;
-        char *nl = strchr(semi, '\n');
-        if (nl) *nl = 0;
-        if (strstr(semi + 1, text)) { found = 1; break; }
-    }
-    close(fd);
-    return found;
-}
-
 static int do_waitlog(const char *kmsg, const char *state, const char *text, long ms)
 {
-    long long last = -1, end = now_ms() + ms;
-    FILE *s = fopen(state, "r");
-    if (s) { if (fscanf(s, "%lld", &last) != 1) last = -1; fclose(s); }
+    long long last = saved_seq(state), end = now_ms() + ms;
     for (;;) {
-        if (log_has(kmsg, last, text)) { puts("ok"); return 0; }
+        struct search q = { text, 0 };
+        kmsg_each(kmsg, last, contains, &q);
+        if (q.found) { puts("ok"); return 0; }
         if (now_ms() >= end) { puts("timeout"); return 0; }
         usleep(5000);
     }
