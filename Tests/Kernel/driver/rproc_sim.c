@@ -546,11 +546,15 @@ static void sim_vfree(void *mem)
 
 static int sim_probe(struct platform_device *pdev)
 {
-	const struct sim_desc *desc = &sim_descs[pdev->id];
+	const struct sim_desc *desc;
 	struct device *dev = &pdev->dev;
 	struct rproc *rproc;
 	struct sim *sim;
 	int ret;
+
+	if (pdev->id < 0 || pdev->id >= SIM_COUNT)
+		return -ENODEV;
+	desc = &sim_descs[pdev->id];
 
 	ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(32));
 	if (ret)
