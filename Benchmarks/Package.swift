@@ -29,14 +29,6 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
-        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
-        .executableTarget(name: "InspectVsReadelf"),
-        .executableTarget(
-            name: "BusRoundTrip",
-            dependencies: [
-                .product(name: "RprocBus", package: "rprocd"),
-                .product(name: "RprocEventLoop", package: "rprocd"),
-            ]),
         // The built rprocd (spawned): launch to READY=1, idle RSS and wakeups, ListProcessors with 64
         // processors in-process and through busctl, against one pread(2).
         .executableTarget(
@@ -47,8 +39,5 @@ let package = Package(
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
-        .executableTarget(
-            name: "KernelAttributeRead",
-            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
 )
