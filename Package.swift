@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(
             name: "CFuse3", pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]),
-        .target(name: "CRprocShims", dependencies: ["CSystemd"]),
+        .target(name: "CRprocShims", dependencies: ["CSystemd"], cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: I/O libraries.
         .target(
@@ -50,8 +50,9 @@ let package = Package(
         .target(
             name: "RprocDaemon",
             dependencies: [
-                "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
+                "SystemdIni", "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
                 "RprocJSON", "CSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),

@@ -1,1 +1,4 @@
+// rprocd: the remote processor manager. Everything lives in RprocDaemon.
 import RprocDaemon
+
+DaemonCommand.runMain()

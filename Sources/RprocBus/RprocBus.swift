@@ -1,1 +1,0 @@
-// Module RprocBus: see docs/ARCHITECTURE.md.

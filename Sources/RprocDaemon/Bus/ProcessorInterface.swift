@@ -1,0 +1,114 @@
+// org.daybreak.RemoteProc1.Processor, described once: methods with named arguments, properties
+// with their signature and change behaviour, signals (docs/dbus-api.md).
+
+import RprocBus
+import RprocModel
+
+extension BusAPI {
+    /// The property names in the order of docs/dbus-api.md.
+    static let processorPropertyNames = [
+        "Device", "Name", "State", "Job", "Firmware", "Recovery", "Coredump", "ReadOnly", "Condition", "BootCount",
+        "CrashCount", "RestartCount", "Result", "StateChangeUSec", "LastCrashUSec", "LastCrashType", "NextRestartUSec",
+        "LastError", "Channels", "Ready",
+    ]
+
+    /// Every property of `processor`, by name.
+    func properties(of processor: ManagedProcessor) -> [String: BusValue] {
+        [
+            "Device": .string(processor.device),
+            "Name": .string(processor.name),
+            "State": .string(processor.state.sysfsValue),
+            "Job": .string(processor.job.sysfsValue),
+            "Firmware": .string(processor.firmware),
+            "Recovery": .string(processor.recovery),
+            "Coredump": .string(processor.coredump),
+            "ReadOnly": .bool(processor.isReadOnly),
+            "Condition": .string(processor.condition?.sysfsValue ?? ""),
+            "BootCount": .uint32(processor.counters.boots),
+            "CrashCount": .uint32(processor.counters.crashes),
+            "RestartCount": .uint32(processor.restartCount),
+            "Result": .string(processor.result.sysfsValue),
+            "StateChangeUSec": .uint64(processor.stateChangeMicroseconds),
+            "LastCrashUSec": .uint64(processor.counters.lastCrashMicroseconds),
+            "LastCrashType": .string(processor.counters.lastCrashType),
+            "NextRestartUSec": .uint64(0),
+            "LastError": .string(processor.counters.lastError),
+            "Channels": .array(BusType("(ssuu)")!, []),
+            "Ready": .bool(processor.state.isUp),
+        ]
+    }
+
+    private static let propertySignatures: [String: String] = [
+        "ReadOnly": "b", "BootCount": "u", "CrashCount": "u", "RestartCount": "u", "StateChangeUSec": "t",
+        "LastCrashUSec": "t", "NextRestartUSec": "t", "Channels": "a(ssuu)", "Ready": "b",
+    ]
+
+    func processorDescription() -> BusInterface {
+        let properties = Self.processorPropertyNames.map { name in
+            BusProperty(
+                name, Self.propertySignatures[name] ?? "s", change: name == "Device" ? .constant : .emitsChange,
+                get: { [unowned self] object in
+                    guard let id = object.id, let processor = self.manager.processors[id] else {
+                        return Self.emptyValue(Self.propertySignatures[name] ?? "s")
+                    }
+                    return self.properties(of: processor)[name]!
+                })
+        }
+        let firmware = [BusArgument("firmware", "s")]
+        let methods: [BusMethod] = [
+            .deferred("Start", in: firmware, flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.start, call, token, argument: try Self.argument(call, 0, "firmware name"))
+            },
+            .deferred("Stop", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.stop, call, token)
+            },
+            .deferred("Restart", in: firmware, flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.restart, call, token, argument: try Self.argument(call, 0, "firmware name"))
+            },
+            .deferred("Detach", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.detach, call, token)
+            },
+            .deferred("Attach", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.attach, call, token)
+            },
+            .deferred("Recover", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.recover, call, token)
+            },
+            .deferred("SetFirmware", in: firmware, flags: .mutating) { [unowned self] call, token throws(BusError) in
+                let name = try Self.argument(call, 0, "firmware name")
+                if name.isEmpty { throw .invalidArgs("SetFirmware needs a firmware name.") }
+                try self.run(.setFirmware, call, token, argument: name)
+            },
+            .deferred("ResetFailed", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.run(.resetFailed, call, token)
+            },
+            BusMethod("Update", in: [BusArgument("path", "s")], flags: .mutating) { _ throws(BusError) in
+                throw BusError(name: BusError.Name.notSupported, message: "Firmware updates are not implemented by this rprocd yet.")
+            },
+            BusMethod("Rollback", flags: .mutating) { _ throws(BusError) in
+                throw BusError(name: BusError.Name.notSupported, message: "Firmware rollback is not implemented by this rprocd yet.")
+            },
+            BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] call throws(BusError) in
+                [.string(Describer.processor(try self.processor(for: call.object)).serialized(.pretty))]
+            },
+        ]
+        let signals = [
+            BusSignal("StateChanged", [BusArgument("old", "s"), BusArgument("new", "s"), BusArgument("reason", "s")]),
+            BusSignal("Crashed", [BusArgument("type", "s"), BusArgument("count", "u")]),
+            BusSignal("Recovered", [BusArgument("restarts", "u")]),
+            BusSignal("Failed", [BusArgument("reason", "s")]),
+            BusSignal("LogLines", [BusArgument("lines", "as")]),
+        ]
+        return BusInterface(Self.processorInterface, methods: methods, properties: properties, signals: signals)
+    }
+
+    static func emptyValue(_ signature: String) -> BusValue {
+        switch signature {
+        case "b": .bool(false)
+        case "u": .uint32(0)
+        case "t": .uint64(0)
+        case "a(ssuu)": .array(BusType("(ssuu)")!, [])
+        default: .string("")
+        }
+    }
+}

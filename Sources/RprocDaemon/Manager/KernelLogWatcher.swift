@@ -1,0 +1,67 @@
+// The kernel log as an accelerator: remoteproc emits no uevent and no sysfs_notify on a state
+// change (kernel-contract.md §3.4), but it logs boots, stops and crashes. A line about a processor
+// makes the manager re-read it at once instead of at the next poll.
+
+import Logging
+import RprocEventLoop
+import RprocModel
+import RprocSystem
+
+/// Watches `dev/kmsg` under the root on the event loop. Loop-owned.
+final class KernelLogWatcher {
+    private let reader: KmsgReader
+    private var source: IOSource?
+    private weak var manager: Manager?
+    private let logger: Logger
+
+    /// Opens the kernel log (skipping what is already in the ring) and starts watching it.
+    ///
+    /// - Throws: `SystemError` when `dev/kmsg` cannot be opened (missing, or no CAP_SYSLOG), or
+    ///   `SyscallError` when the loop refuses the descriptor.
+    init(manager: Manager, logger: Logger) throws {
+        self.manager = manager
+        self.logger = logger
+        reader = try KmsgReader(kernel: manager.kernel, start: .afterLastRecord)
+        source = try manager.loop.addIO(fd: reader.fileDescriptor.rawValue, events: .readable) { [weak self] _ in
+            self?.drain()
+        }
+    }
+
+    func cancel() {
+        source?.cancel()
+        source = nil
+    }
+
+    private func drain() {
+        var devices: Set<String> = []
+        // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
+        for _ in 0..<256 {
+            let step: KmsgRead
+            do {
+                step = try reader.next()
+            } catch {
+                logger.warning("Failed to read the kernel log: \(error), ignoring it from now on.")
+                cancel()
+                break
+            }
+            switch step {
+            case .noMoreForNow:
+                break
+            case .lost(let count):
+                logger.debug("Missed \(count) kernel log records.")
+                devices.insert("*")
+                continue
+            case .malformed:
+                continue
+            case .record(let record):
+                guard let line = RemoteprocLogLine(record) else { continue }
+                if let type = line.event.crashType { manager?.noteCrashType(device: line.device, type: type.sysfsValue) }
+                if case .other = line.event { continue }
+                devices.insert(line.device)
+                continue
+            }
+            break
+        }
+        if !devices.isEmpty { manager?.rescan(reason: "kernel log") }
+    }
+}

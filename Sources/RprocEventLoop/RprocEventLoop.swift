@@ -1,1 +1,0 @@
-// Module RprocEventLoop: see docs/ARCHITECTURE.md.

@@ -1,1 +1,0 @@
-// Module RprocSystem: see docs/ARCHITECTURE.md.
