@@ -20,5 +20,14 @@ let package = Package(
             ]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
     ]
 )
