@@ -59,6 +59,12 @@ struct MonitorCommand: VerbCommand {
         monitorInterrupted = 0
         signal(SIGINT) { _ in monitorInterrupted = 1 }
         signal(SIGTERM) { _ in monitorInterrupted = 1 }
+        // A parent may have left them blocked (the mask is inherited across exec): Ctrl-C must work.
+        var both = sigset_t()
+        sigemptyset(&both)
+        sigaddset(&both, SIGINT)
+        sigaddset(&both, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &both, nil)
         defer {
             signal(SIGINT, SIG_DFL)
             signal(SIGTERM, SIG_DFL)

@@ -68,7 +68,7 @@ struct StatusCommand: VerbCommand {
         var crashes = "\(p.number("CrashCount"))"
         if let last = TimeText.since(p.number("LastCrashUSec"), now: now) {
             let type = p.string("LastCrashType")
-            crashes += ", last" + (type.isEmpty ? "" : " (\(type))") + " " + last
+            crashes += " (last: " + (type.isEmpty ? "" : type + ", ") + last + ")"
         }
         line("Crashes", crashes)
         line("Restarts", "\(p.number("RestartCount"))")
