@@ -29,28 +29,27 @@ struct ConnectionOptions: ParsableArguments {
     init() {}
 
     /// The socket path in effect: `--socket`, else `$RPROCD_SOCKET`, else the default.
-    var socketPath: String {
+    var socketPath: String { Self.socketPath(given: socket) }
+
+    static func socketPath(given socket: String?) -> String {
         if let socket { return socket }
-        if let value = getenv(Self.socketVariable), value.pointee != 0 { return String(cString: value) }
-        return Self.defaultSocket
+        if let value = getenv(socketVariable), value.pointee != 0 { return String(cString: value) }
+        return defaultSocket
     }
 
     /// Where to connect, and how messages name it.
     var endpoint: DaemonEndpoint { system ? .systemBus : .socket(socketPath) }
 
-    /// The options as given in `words` (a command line being completed): `--socket PATH`,
+    /// The endpoint `words` (a command line being completed) name with `--socket PATH`,
     /// `--socket=PATH` and `--system`, for the shell completion of processor names.
-    static func parsing(words: [String]) -> ConnectionOptions {
-        var options = ConnectionOptions()
-        var index = words.startIndex
-        while index < words.endIndex {
-            let word = words[index]
-            if word == "--system" { options.system = true }
-            if word.hasPrefix("--socket=") { options.socket = String(word.dropFirst("--socket=".count)) }
-            if word == "--socket", index + 1 < words.endIndex { options.socket = words[index + 1] }
-            index += 1
+    static func endpoint(words: [String]) -> DaemonEndpoint {
+        var socket: String?
+        for (index, word) in words.enumerated() {
+            if word == "--system" { return .systemBus }
+            if word.hasPrefix("--socket=") { socket = String(word.dropFirst("--socket=".count)) }
+            if word == "--socket", index + 1 < words.count { socket = words[index + 1] }
         }
-        return options
+        return .socket(socketPath(given: socket))
     }
 }
 
@@ -63,7 +62,7 @@ enum DaemonEndpoint: Equatable {
 /// Shell completion of a NAME argument: the names and devices rprocd lists that start with the
 /// word being completed. Nothing when rprocd cannot be asked.
 @Sendable func completeProcessorNames(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
-    guard let daemon = try? DaemonClient(ConnectionOptions.parsing(words: words).endpoint, codes: .action),
+    guard let daemon = try? DaemonClient(ConnectionOptions.endpoint(words: words), codes: .action),
         let processors = try? daemon.listProcessors()
     else { return [] }
     var candidates: [String] = []
