@@ -20,6 +20,8 @@ let package = Package(
             ]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
+        // Whole-process `rprocctl list` against `busctl … call … ListProcessors` on the same rprocd.
+        .executableTarget(name: "ListVsBusctl"),
         .executableTarget(
             name: "KernelAttributeRead",
             dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
