@@ -13,11 +13,6 @@ let package = Package(
         .executableTarget(
             name: "FirmwareParse",
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
-        .executableTarget(
-            name: "KernelSimModel",
-            dependencies: [
-                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
-            ]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
         // Whole-process `rprocctl list` against `busctl … call … ListProcessors` on the same rprocd.
@@ -30,6 +25,21 @@ let package = Package(
             dependencies: [
                 .product(name: "RprocBus", package: "rprocd"),
                 .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
+        .executableTarget(
+            name: "KernelSimModel",
+            dependencies: [
+                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
+            ]),
+        // The built rprocd (spawned): launch to READY=1, idle RSS and wakeups, ListProcessors with 64
+        // processors in-process and through busctl, against one pread(2).
+        .executableTarget(
+            name: "DaemonBench",
+            dependencies: [.product(name: "RprocBus", package: "rprocd")]),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
     ]
 )

@@ -42,10 +42,16 @@ import Testing
         let c = try BusClient(.socket(f.socketPath))
         let out = try c.call(path: testPath, interface: testInterface, member: "OpenCoredump", arguments: [.string("1")])
         let fd = try #require(out.first?.unixFD)
-        defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
         let n = pread(fd, &buf, 64, 0)
         #expect(String(decoding: buf[0..<max(n, 0)], as: UTF8.self) == "core bytes")
+        close(fd)
+        // Neither side keeps a copy: the server closes its fd after the reply, the client owns the one it read.
+        for _ in 0..<20 {
+            let again = try c.call(path: testPath, interface: testInterface, member: "OpenCoredump", arguments: [.string("1")])
+            close(try #require(again.first?.unixFD))
+        }
+        #expect(eventually { openFDs(to: f.filePath) == 0 })
     }
 
     @Test func propertiesGetGetAllSet() throws {
@@ -313,6 +319,7 @@ import Testing
             fds.forEach { close($0) }
         }
         #expect(eventually { (try? f.loop.sync { f.server.connectionCount }) == 0 })
+        #expect(try f.loop.sync { f.registry.connections.isEmpty })
         try f.expectServing()
     }
 
@@ -447,6 +454,12 @@ import Testing
         let c = try BusClient(.socket(path))
         #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("activated")]) == [.string("activated")])
     }
+}
+
+/// How many fds of this process are open on `path`.
+func openFDs(to path: String) -> Int {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == path }.count
 }
 
 func connectRaw(_ path: String) throws -> Int32 {

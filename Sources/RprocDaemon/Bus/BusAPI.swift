@@ -133,10 +133,18 @@ final class BusAPI {
 
     func stateChanged(_ processor: ManagedProcessor, old: String, new: String, reason: String) {
         emit(processor.objectPath, Self.processorInterface, "StateChanged", [.string(old), .string(new), .string(reason)])
-        if new == "crashed" {
-            emit(processor.objectPath, Self.processorInterface, "Crashed",
-                 [.string(processor.counters.lastCrashType), .uint32(processor.counters.crashes)])
-        }
+    }
+
+    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) {
+        emit(processor.objectPath, Self.processorInterface, "Crashed", [.string(type), .uint32(count)])
+    }
+
+    func recovered(_ processor: ManagedProcessor) {
+        emit(processor.objectPath, Self.processorInterface, "Recovered", [.uint32(processor.restartCount)])
+    }
+
+    func failed(_ processor: ManagedProcessor, reason: String) {
+        emit(processor.objectPath, Self.processorInterface, "Failed", [.string(reason)])
     }
 
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) {

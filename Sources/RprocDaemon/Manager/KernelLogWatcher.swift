@@ -30,9 +30,14 @@ final class KernelLogWatcher {
     func cancel() {
         source?.cancel()
         source = nil
+        cancelled = true
     }
 
-    private func drain() {
+    private var cancelled = false
+
+    /// Reads what is there now (also called at every poll, in case a wakeup was lost).
+    func drain() {
+        guard !cancelled else { return }
         var devices: Set<String> = []
         // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
         for _ in 0..<256 {
@@ -55,8 +60,16 @@ final class KernelLogWatcher {
                 continue
             case .record(let record):
                 guard let line = RemoteprocLogLine(record) else { continue }
-                if let type = line.event.crashType { manager?.noteCrashType(device: line.device, type: type.sysfsValue) }
-                if case .other = line.event { continue }
+                switch line.event {
+                case .crashDetected:
+                    manager?.noteCrash(device: line.device, type: line.event.crashType ?? .unknown)
+                case .up:
+                    manager?.noteBoot(device: line.device)
+                case .other:
+                    continue
+                default:
+                    break
+                }
                 devices.insert(line.device)
                 continue
             }
