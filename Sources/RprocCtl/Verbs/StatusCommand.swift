@@ -50,6 +50,9 @@ struct StatusCommand: VerbCommand {
     /// The labels, right-aligned to the longest as `systemctl status` does.
     static let labelWidth = "Next restart".count
 
+    /// An rpmsg address in hexadecimal; `RPMSG_ADDR_ANY` (0xffffffff) as "any".
+    static func address(_ value: UInt32) -> String { value == UInt32.max ? "any" : "0x" + String(value, radix: 16) }
+
     /// The block of one processor.
     static func text(_ p: ProcessorProperties, log: [String]?, now: UInt64, styler: Styler) -> String {
         let state = p.state
@@ -84,7 +87,7 @@ struct StatusCommand: VerbCommand {
         } else {
             for (index, channel) in channels.enumerated() {
                 let node = channel.node.isEmpty ? "" : " on \(channel.node)"
-                line(index == 0 ? "Channels" : "", terminalSafe(channel.name) + node + " (src \(channel.source), dst \(channel.destination))")
+                line(index == 0 ? "Channels" : "", terminalSafe(channel.name) + node + " (src \(address(channel.source)), dst \(address(channel.destination)))")
             }
         }
         if let log, !log.isEmpty {
