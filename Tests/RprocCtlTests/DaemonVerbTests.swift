@@ -1,6 +1,7 @@
 // The daemon verbs of rprocctl, run as processes against the built rprocd on the virtual lab board.
 
 import Foundation
+import Glibc
 import RprocJSON
 import Testing
 
@@ -283,6 +284,14 @@ func parseJSON(_ text: String, sourceLocation: SourceLocation = #_sourceLocation
         #expect(status.status == 4)
         let environment = try Rprocctl.run(["list"], environment: ["RPROCD_SOCKET": "/nonexistent/env"])
         #expect(environment.stderr.contains("no socket at '/nonexistent/env'"))
+    }
+
+    @Test(.enabled(if: access("/run/dbus/system_bus_socket", F_OK) != 0 && ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"] == nil))
+    func noSystemBusSaysToDropSystem() throws {
+        let result = try Rprocctl.run(["list", "--system"], environment: [:])
+        #expect(result.status == 1)
+        #expect(result.stderr == "The system bus is not reachable, so rprocd cannot be asked there; drop --system to use rprocd's socket.\n")
+        #expect(try Rprocctl.run(["is-running", "m4", "--system"], environment: [:]).status == 4)
     }
 
     @Test func aSocketNobodyListensOn() throws {

@@ -65,6 +65,11 @@ final class DaemonClient {
             }
             return CommandFailure(error.message, status: codes.unreachable)
         case .systemBus:
+            if error.name == BusError.Name.noServer {
+                return CommandFailure(
+                    "The system bus is not reachable, so rprocd cannot be asked there; drop --system to use rprocd's socket.",
+                    status: codes.unreachable)
+            }
             return CommandFailure("Cannot connect to the system bus: \(error.message)", status: codes.unreachable)
         }
     }
