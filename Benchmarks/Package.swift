@@ -15,6 +15,8 @@ let package = Package(
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
+        // Whole-process `rprocctl list` against `busctl … call … ListProcessors` on the same rprocd.
+        .executableTarget(name: "ListVsBusctl"),
         .executableTarget(
             name: "KernelAttributeRead",
             dependencies: [.product(name: "RprocSystem", package: "rprocd")]),

@@ -3,24 +3,30 @@
 import ArgumentParser
 
 /// `rprocctl`, the command-line client of rprocd.
-///
-/// The verbs that talk to the daemon (list, status, start, …: issue #5) join `subcommands`
-/// when the daemon exists; `list` then becomes the `defaultSubcommand`, as in systemctl.
 public struct RootCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rprocctl",
         abstract: "Inspect, check and control the remote processors of a Linux AMP board.",
         discussion: """
-            inspect and validate read a firmware file directly and need no daemon.
+            Without a command, rprocctl lists the processors (list). Every command but inspect and \
+            validate asks rprocd, over its private socket (--socket, $RPROCD_SOCKET, default \
+            /run/rprocd/control) or the system bus (--system). NAME is a processor's name (m4) or \
+            device (remoteproc0). inspect and validate read a firmware file directly and need no daemon.
 
             \(ExitStatus.helpText)
             """,
         version: "rprocctl \(rprocctlVersion)",
-        subcommands: [InspectCommand.self, ValidateCommand.self])
+        subcommands: [
+            ListCommand.self, StatusCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
+            DetachCommand.self, AttachCommand.self, RecoverCommand.self, SetFirmwareCommand.self, ResetFailedCommand.self,
+            ShowCommand.self, IsRunningCommand.self, MonitorCommand.self, InspectCommand.self, ValidateCommand.self,
+        ],
+        defaultSubcommand: ListCommand.self)
 
     /// The global options may also come before the verb (`rprocctl --json=short inspect FILE`),
     /// as systemctl allows; ArgumentParser fills both this group and the verb's.
     @OptionGroup(visibility: .hidden) var global: GlobalOptions
+    @OptionGroup(visibility: .hidden) var connection: ConnectionOptions
 
     public init() {}
 }
