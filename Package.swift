@@ -56,7 +56,6 @@ let package = Package(
             dependencies: [
                 "SystemdIni", "RprocModel", "RprocFirmware", "RprocSystem", "RprocBus", "RprocEventLoop",
                 "RprocJSON", "CSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
