@@ -2,11 +2,16 @@
 // daemon only adopts and serves them).
 //
 //   swift build -c release --product rprocd
-//   swift run -c release --package-path Benchmarks DaemonBench [path/to/rprocd] [runs]
+//   swift run -c release --package-path Benchmarks DaemonBench [path/to/rprocd ...] [runs]
 //
+// Several binaries (variants of one build) are measured in the same run, their launches interleaved,
+// and compared in a closing table.
+// - Binary size (flash).
 // - Launch to READY=1 (8 processors): posix_spawn until READY=1 arrives on NOTIFY_SOCKET (p50, p99).
-// - Idle RSS (VmRSS after 1 s) and idle wakeups (voluntary context switches of all threads over 5 s
-//   with PollIntervalSec=1s; target: the poll, nothing more).
+// - Idle RSS after 1 s, from /proc/PID/smaps_rollup: total, anonymous and file-backed, and the
+//   resident size of each mapped file (/proc/PID/smaps).
+// - Idle wakeups: voluntary context switches of each thread over 10 s with PollIntervalSec=1s
+//   (target: the poll and the watchdog, nothing more).
 // - ListProcessors with 64 processors: in-process client round trip (p50, p99) against one pread(2)
 //   of a `state` file in the same run, and whole-process `busctl call` (p50).
 
@@ -103,23 +108,70 @@ func status(_ pid: pid_t, _ key: String) -> Int {
     return -1
 }
 
-/// Voluntary context switches summed over every thread: each is a wakeup after a sleep.
-func wakeups(_ pid: pid_t) -> Int {
-    guard let directory = opendir("/proc/\(pid)/task") else { return -1 }
+/// `Key:   value kB` lines of a /proc file, in KiB.
+func kilobytes(_ path: String) -> [String: Int] {
+    guard let file = fopen(path, "r") else { return [:] }
+    defer { fclose(file) }
+    var result: [String: Int] = [:]
+    var line: UnsafeMutablePointer<CChar>?
+    var size = 0
+    while getline(&line, &size, file) > 0 {
+        let text = String(cString: line!)
+        guard let colon = text.firstIndex(of: ":"), text.hasSuffix(" kB\n") else { continue }
+        result[String(text[..<colon])] = Int(text[text.index(after: colon)...].filter(\.isNumber))
+    }
+    return result
+}
+
+/// Resident KiB of each mapped file (anonymous mappings as "[anon]"), from /proc/PID/smaps.
+func residentMappings(_ pid: pid_t) -> [(String, Int)] {
+    guard let file = fopen("/proc/\(pid)/smaps", "r") else { return [] }
+    defer { fclose(file) }
+    var totals: [String: Int] = [:]
+    var current = "[anon]"
+    var line: UnsafeMutablePointer<CChar>?
+    var size = 0
+    while getline(&line, &size, file) > 0 {
+        let text = String(cString: line!).dropLast()
+        let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = fields.first, first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            current = fields.count >= 6 ? String(fields[5...].joined(separator: " ")) : "[anon]"
+            if let slash = current.lastIndex(of: "/") { current = String(current[current.index(after: slash)...]) }
+        } else if fields.first == "Rss:", fields.count >= 2, let value = Int(fields[1]) {
+            totals[current, default: 0] += value
+        }
+    }
+    return totals.filter { $0.value > 0 }.sorted { $0.value > $1.value }
+}
+
+func threadName(_ pid: pid_t, _ tid: Int32) -> String {
+    guard let file = fopen("/proc/\(pid)/task/\(tid)/comm", "r") else { return "?" }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard fgets(&buffer, 64, file) != nil else { return "?" }
+    return String(cString: buffer).filter { $0 != "\n" }
+}
+
+/// Voluntary context switches of each thread (name, count): each is a wakeup after a sleep.
+func wakeupsByThread(_ pid: pid_t) -> [Int32: (String, Int)] {
+    guard let directory = opendir("/proc/\(pid)/task") else { return [:] }
     defer { closedir(directory) }
-    var total = 0
+    var result: [Int32: (String, Int)] = [:]
     while let entry = readdir(directory) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard let tid = Int32(name) else { continue }
-        total += status(pid_t(tid), "voluntary_ctxt_switches")
+        result[tid] = (threadName(pid, tid), status(pid_t(tid), "voluntary_ctxt_switches"))
     }
-    return total
+    return result
 }
 
-let arguments = CommandLine.arguments
-let binary = arguments.count > 1 ? arguments[1] : "../.build/release/rprocd"
-let runs = arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20
-guard access(binary, X_OK) == 0 else {
+var runs = 20
+var binaries: [String] = []
+for argument in CommandLine.arguments.dropFirst() {
+    if let number = Int(argument) { runs = number } else { binaries.append(argument) }
+}
+if binaries.isEmpty { binaries = ["../.build/release/rprocd"] }
+for binary in binaries where access(binary, X_OK) != 0 {
     print("No rprocd at '\(binary)': build it with 'swift build -c release --product rprocd' or pass its path.")
     exit(1)
 }
@@ -133,37 +185,61 @@ let common = ["--root", root, "--socket", root + "/control", "--state-dir", root
               "--system-bus", "no", "--poll-interval", "1s"]
 let environment = ["NOTIFY_SOCKET=\(notifyPath)", "PATH=/usr/bin:/bin"]
 
-var launches: [Double] = []
+struct Figures {
+    var size = 0, p50 = 0.0, p99 = 0.0, rss = 0, anonymous = 0, file = 0, wakeupsPerSecond = 0.0
+}
+var figures = [Figures](repeating: Figures(), count: binaries.count)
+
+var launches = [[Double]](repeating: [], count: binaries.count)
 for _ in 0..<runs {
-    let start = now()
+    for (index, binary) in binaries.enumerated() {
+        let start = now()
+        let pid = spawn(binary, common, environment: environment)
+        guard waitForReady(fd, timeout: 10) else { print("\(binary) did not send READY=1"); exit(1) }
+        launches[index].append((now() - start) * 1000)
+        kill(pid, SIGTERM)
+        var code: Int32 = 0
+        waitpid(pid, &code, 0)
+    }
+}
+
+for (index, binary) in binaries.enumerated() {
+    print("== \(binary)")
+    var info = stat()
+    stat(binary, &info)
+    figures[index].size = Int(info.st_size)
+    print("binary size: \(info.st_size / 1024) KiB")
+    let sorted = launches[index].sorted()
+    figures[index].p50 = sorted[min(sorted.count - 1, sorted.count / 2)]
+    figures[index].p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+    print("launch to READY=1 (8 processors, \(runs) runs): p50 \(oneDecimal(figures[index].p50)) ms, p99 \(oneDecimal(figures[index].p99)) ms (target ≤ 100 ms)")
+
     let pid = spawn(binary, common, environment: environment)
     guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
-    launches.append((now() - start) * 1000)
+    sleep(1)
+    let rollup = kilobytes("/proc/\(pid)/smaps_rollup")
+    let rss = rollup["Rss"] ?? -1, anonymous = rollup["Anonymous"] ?? -1
+    figures[index].rss = rss
+    figures[index].anonymous = anonymous
+    figures[index].file = rss - anonymous
+    print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB): anonymous \(anonymous) KiB, file-backed \(rss - anonymous) KiB")
+    print("  resident by mapping: " + residentMappings(pid).prefix(12).map { "\($0.0) \($0.1)" }.joined(separator: ", ") + " (KiB)")
+    let before = wakeupsByThread(pid)
+    let window: UInt32 = 10
+    sleep(window)
+    let after = wakeupsByThread(pid)
+    let total = after.values.reduce(0) { $0 + $1.1 } - before.values.reduce(0) { $0 + $1.1 }
+    figures[index].wakeupsPerSecond = Double(total) / Double(window)
+    let threads = after.sorted { $0.key < $1.key }.map { tid, value in "\(value.0)[\(tid)] \(value.1 - (before[tid]?.1 ?? 0))" }
+    print("idle wakeups: \(total) in \(window) s = \(oneDecimal(figures[index].wakeupsPerSecond))/s with PollIntervalSec=1s; by thread: \(threads.joined(separator: ", "))")
     kill(pid, SIGTERM)
     var code: Int32 = 0
     waitpid(pid, &code, 0)
 }
-launches.sort()
-let p50 = launches[min(launches.count - 1, launches.count / 2)]
-let p99 = launches[min(launches.count - 1, launches.count * 99 / 100)]
-print("launch to READY=1 (8 processors, \(runs) runs): p50 \(oneDecimal(p50)) ms, p99 \(oneDecimal(p99)) ms (target ≤ 100 ms)")
 
-let pid = spawn(binary, common, environment: environment)
-guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
-sleep(1)
-let rss = status(pid, "VmRSS")
-let anonymous = status(pid, "RssAnon")
-let before = wakeups(pid)
-let window: UInt32 = 5
-sleep(window)
-let after = wakeups(pid)
-print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB), of which anonymous \(anonymous) KiB (the rest is shared library pages: libswiftCore, FoundationEssentials via swift-argument-parser, libc)")
-print("idle wakeups: \(after - before) in \(window) s = \(oneDecimal(Double(after - before) / Double(window)))/s with PollIntervalSec=1s (each poll wakes the loop and the scan thread)")
-kill(pid, SIGTERM)
+// ListProcessors with 64 processors (the first binary).
+let binary = binaries[0]
 var code: Int32 = 0
-waitpid(pid, &code, 0)
-
-// ListProcessors with 64 processors.
 let wide = ["--root", root64, "--socket", root64 + "/control", "--state-dir", root64 + "/state", "--config-dir", root64 + "/etc",
             "--system-bus", "no", "--poll-interval", "1s"]
 let pid64 = spawn(binary, wide, environment: environment)
@@ -207,3 +283,12 @@ whole.sort()
 print("ListProcessors (64 processors), whole-process busctl call: p50 \(oneDecimal(whole[whole.count / 2])) ms")
 kill(pid64, SIGTERM)
 waitpid(pid64, &code, 0)
+
+if binaries.count > 1 {
+    print("\nsame run, \(runs) launches each, interleaved:")
+    print("binary | size KiB | launch p50 / p99 ms | idle RSS KiB (anon + file) | wakeups/s")
+    for (index, binary) in binaries.enumerated() {
+        let f = figures[index]
+        print("\(binary) | \(f.size / 1024) | \(oneDecimal(f.p50)) / \(oneDecimal(f.p99)) | \(f.rss) (\(f.anonymous) + \(f.file)) | \(oneDecimal(f.wakeupsPerSecond))")
+    }
+}
