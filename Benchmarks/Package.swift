@@ -31,10 +31,21 @@ let package = Package(
             ]),
         // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
         .executableTarget(name: "DaemonStartup"),
+        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
+        .executableTarget(name: "InspectVsReadelf"),
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
 )

@@ -51,6 +51,15 @@ public enum KernelWrite: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `state` ← `start`: `rproc_boot()`.
+    public static let start = KernelWrite.state(.start)
+    /// `state` ← `stop`: `rproc_shutdown()`.
+    public static let stop = KernelWrite.state(.stop)
+    /// `state` ← `detach`: `rproc_detach()`.
+    public static let detach = KernelWrite.state(.detach)
+    /// `recovery` ← `recover`: `rproc_trigger_recovery()` without changing the flag.
+    public static let recover = KernelWrite.recovery(.recover)
+
     /// `state ← start`.
     public var description: String { "\(attribute.sysfsValue) ← \(value)" }
 }

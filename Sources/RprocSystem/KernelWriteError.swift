@@ -65,7 +65,7 @@ public struct ReadOnlyAttributeError: Error, Equatable, Sendable, CustomStringCo
 /// opened or written.
 public struct InvalidKernelWriteError: Error, Equatable, Sendable, CustomStringConvertible {
     public var device: String
-    public var write: KernelWrite
+    public var write: AttributeWrite
     public var problem: String
 
     public var description: String {

@@ -8,11 +8,14 @@ extension Attribute {
     public var fileName: String { sysfsValue }
 }
 
-/// One command for the kernel: the value to write into one attribute, as a single `write(2)`.
+/// One command for the kernel as raw text: the value to write into one attribute, as a single `write(2)`.
+///
+/// RprocModel's `KernelWrite` is the typed command the planner produces; this is what reaches the file
+/// (it can also carry text the kernel refuses, which the tests use to prove the refusal).
 ///
 /// The bytes written are the value followed by one `\n` (`start\n`); sysfs keywords ignore exactly one trailing
 /// newline (`sysfs_streq`) and `firmware` keeps the bytes before the first newline (kernel-contract.md §1.2–1.3).
-public struct KernelWrite: Sendable, Hashable, CustomStringConvertible {
+public struct AttributeWrite: Sendable, Hashable, CustomStringConvertible {
     public var attribute: Attribute
     public var value: String
 
@@ -20,30 +23,6 @@ public struct KernelWrite: Sendable, Hashable, CustomStringConvertible {
         self.attribute = attribute
         self.value = value
     }
-
-    /// `state` ← `start`/`stop`/`detach`.
-    public static func state(_ command: StateCommand) -> KernelWrite {
-        KernelWrite(attribute: .state, value: command.sysfsValue)
-    }
-    /// `recovery` ← `enabled`/`disabled`/`recover`.
-    public static func recovery(_ command: RecoveryCommand) -> KernelWrite {
-        KernelWrite(attribute: .recovery, value: command.sysfsValue)
-    }
-    /// `coredump` ← `disabled`/`enabled`/`inline`.
-    public static func coredump(_ mode: CoredumpMode) -> KernelWrite {
-        KernelWrite(attribute: .coredump, value: mode.sysfsValue)
-    }
-    /// `firmware` ← `name`: `rproc_set_firmware()`.
-    public static func firmware(_ name: String) -> KernelWrite { KernelWrite(attribute: .firmware, value: name) }
-
-    /// `state` ← `start`: `rproc_boot()`.
-    public static let start = state(.start)
-    /// `state` ← `stop`: `rproc_shutdown()`.
-    public static let stop = state(.stop)
-    /// `state` ← `detach`: `rproc_detach()`.
-    public static let detach = state(.detach)
-    /// `recovery` ← `recover`: `rproc_trigger_recovery()` without changing the flag.
-    public static let recover = recovery(.recover)
 
     /// Exactly the bytes of the one `write(2)`: the value and one newline.
     public var bytes: [UInt8] { Array(value.utf8) + [0x0A] }
@@ -59,4 +38,11 @@ public struct KernelWrite: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(attribute) ← '\(value)'" }
+}
+
+extension AttributeWrite {
+    /// The raw form of one of the planner's typed writes.
+    public init(_ write: KernelWrite) {
+        self.init(attribute: write.attribute, value: write.value)
+    }
 }

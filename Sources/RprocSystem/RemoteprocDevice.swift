@@ -43,7 +43,7 @@ public struct RemoteprocStatus: Sendable, Hashable {
 /// The result of one command: what was written and the `state` read just before and just after.
 public struct KernelWriteOutcome: Sendable, Equatable {
     public var device: String
-    public var write: KernelWrite
+    public var write: AttributeWrite
     /// The count `write(2)` returned (the whole buffer on success).
     public var bytesWritten: Int
     /// `state` read just before the write.
@@ -162,6 +162,11 @@ extension KernelFiles {
 
     // MARK: Writes
 
+    /// Carries out one of the planner's typed writes: `perform(AttributeWrite(write), on: device)`.
+    public func perform(_ write: KernelWrite, on device: String) throws -> KernelWriteOutcome {
+        try perform(AttributeWrite(write), on: device)
+    }
+
     /// Sends one command to the kernel: reads `state`, writes the command's bytes with a single `write(2)`,
     /// and reads `state` again.
     ///
@@ -172,7 +177,7 @@ extension KernelFiles {
     ///   `SystemError` when `state` cannot be read before, or the attribute cannot be opened;
     ///   `ReadOnlyAttributeError` when the open fails with EACCES on a file whose mode has no write bit;
     ///   `KernelWriteError` when the kernel refuses the write.
-    public func perform(_ write: KernelWrite, on device: String) throws -> KernelWriteOutcome {
+    public func perform(_ write: AttributeWrite, on device: String) throws -> KernelWriteOutcome {
         if let problem = write.problem { throw InvalidKernelWriteError(device: device, write: write, problem: problem) }
         let path = try attributePath(write.attribute, of: device)
         let before = try state(of: device)

@@ -82,4 +82,43 @@ import Testing
         }
         print("\(name): \(cuts.count) cuts of \(bytes.count + 1) possible")
     }
+
+    /// Vendor images cut at literally every length, through the parser alone (the structural cuts above
+    /// run every stage): each cut parses or throws a typed error, and a result never claims more bytes
+    /// than the cut holds. Split into slices so the cases run in parallel.
+    static let everyLengthSlices: [(String, Int)] = VendorImageTests.names.flatMap { name in
+        let size = (try? VendorImageTests.bytes(name).count) ?? 0
+        return stride(from: 0, through: size, by: 1 << 17).map { (name, $0) }
+    }
+
+    @Test(arguments: everyLengthSlices)
+    func vendorImagesParseAtEveryLength(_ name: String, _ start: Int) throws {
+        let bytes = try VendorImageTests.bytes(name)
+        bytes.withUnsafeBytes { full in
+            for n in start ... min(full.count, start + (1 << 17) - 1) {
+                let cut = UnsafeRawBufferPointer(rebasing: full[0 ..< n])
+                do {
+                    let image = try FirmwareImage(parsing: cut)
+                    #expect(image.size == n)
+                    if let table = image.resourceTable, table.isInFile, let section = table.section {
+                        #expect(section.offset &+ section.size <= UInt64(n))
+                    }
+                } catch let error as FirmwareError {
+                    // These images are whole ELF files, so a cut can only be too short, never "not ELF"
+                    // (a cut under 4 bytes has no magic to judge) nor a bad identification byte.
+                    switch error {
+                    case .truncated(_, let offset, let needed, let present):
+                        #expect(present <= UInt64(n) && offset &+ needed > UInt64(n), "\(error)")
+                    case .notELF(let size, _):
+                        #expect(size == n && n < 4, "\(error)")
+                    case .badIdentification:
+                        Issue.record("cut at \(n): \(error)")
+                    }
+                } catch {
+                    Issue.record("untyped error \(error)")
+                }
+            }
+        }
+    }
 }
+

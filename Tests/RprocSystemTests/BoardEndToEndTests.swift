@@ -99,7 +99,7 @@ final class BoardEndToEndTests {
         #expect(events.contains(.bootFailed(.noSuchFileOrDirectory)))
 
         let unknown = try #require(throws: KernelWriteError.self) {
-            try kernel.perform(KernelWrite(attribute: .state, value: "begin"), on: "remoteproc0")
+            try kernel.perform(AttributeWrite(attribute: .state, value: "begin"), on: "remoteproc0")
         }
         #expect(unknown.errno == .invalidArgument)
         #expect(try kernel.state(of: "remoteproc0") == .offline)

@@ -134,11 +134,11 @@ import Testing
     }
 
     @Test(arguments: [
-        (KernelWrite.stop, "state", "stop\n"), (KernelWrite.detach, "state", "detach\n"),
-        (KernelWrite.recover, "recovery", "recover\n"), (KernelWrite.recovery(.disable), "recovery", "disabled\n"),
-        (KernelWrite.coredump(.inline), "coredump", "inline\n"), (KernelWrite.firmware("new fw.elf"), "firmware", "new fw.elf\n"),
+        (AttributeWrite(.stop), "state", "stop\n"), (AttributeWrite(.detach), "state", "detach\n"),
+        (AttributeWrite(.recover), "recovery", "recover\n"), (AttributeWrite(.recovery(.disable)), "recovery", "disabled\n"),
+        (AttributeWrite(.coredump(.inline)), "coredump", "inline\n"), (AttributeWrite(.firmware("new fw.elf")), "firmware", "new fw.elf\n"),
     ])
-    func everyCommandWritesItsAttribute(write: KernelWrite, file: String, bytes: String) throws {
+    func everyCommandWritesItsAttribute(write: AttributeWrite, file: String, bytes: String) throws {
         _ = try kernel.perform(write, on: "remoteproc0")
         #expect(recorder.writes.count == 1)
         #expect(recorder.writes[0].path.hasSuffix("/remoteproc0/" + file))

@@ -59,19 +59,19 @@ import Testing
             device: "remoteproc0", attribute: .state, value: "start", path: "/sys/…/state", permissions: 0o444,
             stateBefore: .offline)
         #expect(readOnly.description == "'remoteproc0/state' is read-only (mode 0444): the driver does not let userspace write 'start' to it.")
-        let invalid = InvalidKernelWriteError(device: "remoteproc0", write: .firmware("a\nb"), problem: "the value contains a newline")
+        let invalid = InvalidKernelWriteError(device: "remoteproc0", write: AttributeWrite(.firmware("a\nb")), problem: "the value contains a newline")
         #expect(invalid.description == "Cannot write 'a\nb' to 'remoteproc0/firmware': the value contains a newline.")
         let unknown = UnexpectedAttributeValueError(device: "remoteproc0", attribute: .coredump, value: "default")
         #expect(unknown.description == "'remoteproc0/coredump' reads 'default', which rprocd does not know.")
     }
 
     @Test func kernelWriteBytesAreTheValueAndOneNewline() {
-        #expect(KernelWrite.start.bytes == Array("start\n".utf8))
-        #expect(KernelWrite.recovery(.enable).bytes == Array("enabled\n".utf8))
-        #expect(KernelWrite.coredump(.disabled).bytes == Array("disabled\n".utf8))
-        #expect(KernelWrite.firmware("x").problem == nil)
-        #expect(KernelWrite.firmware(String(repeating: "a", count: 4094)).problem == nil)
-        #expect(KernelWrite.firmware(String(repeating: "a", count: 4095)).problem != nil)
+        #expect(AttributeWrite(.start).bytes == Array("start\n".utf8))
+        #expect(AttributeWrite(.recovery(.enable)).bytes == Array("enabled\n".utf8))
+        #expect(AttributeWrite(.coredump(.disabled)).bytes == Array("disabled\n".utf8))
+        #expect(AttributeWrite(.firmware("x")).problem == nil)
+        #expect(AttributeWrite(.firmware(String(repeating: "a", count: 4094))).problem == nil)
+        #expect(AttributeWrite(.firmware(String(repeating: "a", count: 4095))).problem != nil)
     }
 
     @Test func boardPaths() {

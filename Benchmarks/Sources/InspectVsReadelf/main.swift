@@ -62,17 +62,21 @@ defer {
     rmdir(scratch)
 }
 
-/// Times `commands` round-robin, rotating who goes first, after a warm-up; one summary each.
-func measure(_ commands: [SpawnedCommand]) -> [Summary] {
+/// Times `commands` round-robin, rotating who goes first, after a warm-up; per command, the
+/// summary of wall times and the median CPU time.
+func measure(_ commands: [SpawnedCommand]) -> [(wall: Summary, cpu: Summary)] {
     for _ in 0..<warmup { for command in commands { _ = command.timedRun() } }
-    var samples = [[UInt64]](repeating: [], count: commands.count)
+    var wall = [[UInt64]](repeating: [], count: commands.count)
+    var cpu = wall
     for round in 0..<runs {
         for step in 0..<commands.count {
             let index = (round + step) % commands.count
-            samples[index].append(commands[index].timedRun().nanoseconds)
+            let run = commands[index].timedRun()
+            wall[index].append(run.nanoseconds)
+            cpu[index].append(run.cpuNanoseconds)
         }
     }
-    return samples.map(Summary.init)
+    return zip(wall, cpu).map { (Summary($0), Summary($1)) }
 }
 
 func size(_ path: String) -> String {
@@ -94,22 +98,24 @@ func pad(_ text: String, _ width: Int, right: Bool = true) -> String {
     return right ? padding + text : text + padding
 }
 
-print("\(runs) runs per command per file after \(warmup) warm-up runs, interleaved; wall time of posix_spawn to waitpid.")
+print("\(runs) runs per command per file after \(warmup) warm-up runs, interleaved; wall time of posix_spawn to waitpid,")
+print("and the median CPU time (user + system) of the process.")
 print(
     pad("FILE", 32, right: false) + pad("SIZE", 8) + pad("RPROCCTL MED", 13) + pad("P99", 9) + pad("READELF MED", 12)
-        + pad("P99", 9) + pad("RATIO", 7) + pad("P99 RATIO", 10))
+        + pad("P99", 9) + pad("RATIO", 7) + pad("P99 RATIO", 10) + pad("CPU RATIO", 10))
 var worst = 0.0
 for file in files {
     let results = measure([
         SpawnedCommand(label: "rprocctl", executable: rprocctl, arguments: ["inspect", "--json", file.path]),
         SpawnedCommand(label: "readelf", executable: readelf, arguments: ["-h", "-l", "-S", file.path]),
     ])
-    let (ours, theirs) = (results[0], results[1])
+    let (ours, theirs) = (results[0].wall, results[1].wall)
+    let cpuRatio = ratio(results[0].cpu.median, results[1].cpu.median)
     worst = max(worst, ours.median / theirs.median)
     print(
         pad(String(file.name.prefix(31)), 32, right: false) + pad(size(file.path), 8) + pad(microseconds(ours.median), 13)
             + pad(microseconds(ours.p99), 9) + pad(microseconds(theirs.median), 12) + pad(microseconds(theirs.p99), 9)
-            + pad(ratio(ours.median, theirs.median), 7) + pad(ratio(ours.p99, theirs.p99), 10))
+            + pad(ratio(ours.median, theirs.median), 7) + pad(ratio(ours.p99, theirs.p99), 10) + pad(cpuRatio, 10))
 }
 print("Target: median ratio ≤ 1.5×. Worst median ratio: \(ratio(worst, 1)).")
 
@@ -126,11 +132,14 @@ if let spec = getenv("RPROCCTL_VARIANTS").map({ String(cString: $0) }), !spec.is
         commands.append(SpawnedCommand(label: parts[0], executable: parts[1], arguments: arguments))
     }
     print("\nVariants on the sample image (a label ending in '!' runs the binary without arguments):")
-    print(pad("COMMAND", 40, right: false) + pad("MEDIAN", 10) + pad("P99", 10) + pad("VS READELF", 12))
+    print(
+        pad("COMMAND", 40, right: false) + pad("MEDIAN", 10) + pad("P99", 10) + pad("VS READELF", 12) + pad("CPU MED", 10)
+            + pad("VS READELF", 12))
     let results = measure(commands)
-    for (command, summary) in zip(commands, results) {
+    for (command, result) in zip(commands, results) {
         print(
-            pad(command.label, 40, right: false) + pad(microseconds(summary.median), 10) + pad(microseconds(summary.p99), 10)
-                + pad(ratio(summary.median, results[1].median), 12))
+            pad(command.label, 40, right: false) + pad(microseconds(result.wall.median), 10) + pad(microseconds(result.wall.p99), 10)
+                + pad(ratio(result.wall.median, results[1].wall.median), 12) + pad(microseconds(result.cpu.median), 10)
+                + pad(ratio(result.cpu.median, results[1].cpu.median), 12))
     }
 }

@@ -121,12 +121,8 @@ enum FirmwareJSON {
                     "notifyid": .number(ring.notifyID), "pa": .number(ring.pa),
                 ]
             })
-        case .vendor(let type, let payload)?:
-            object["type"] = "vendor"
-            object["rawType"] = .number(type.rawValue)
-            object["size"] = .number(payload.count)
-        case .unknown(let type, let payload)?:
-            object["type"] = "unknown"
+        case .vendor(let type, let payload)?, .unknown(let type, let payload)?:
+            object["type"] = type.isVendor ? "vendor" : "unknown"
             object["rawType"] = .number(type.rawValue)
             object["size"] = .number(payload.count)
         case .truncated(let type, let needed, let available)?:

@@ -117,10 +117,8 @@ struct FirmwareText {
                 table.append("", hex(ringOffset), "vring \(number)", hex(ring.da, width: 8), hex(ring.pa, width: 8), "-",
                     "align \(ring.align), num \(ring.count), notifyid \(ring.notifyID)")
             }
-        case .vendor(let type, let payload)?:
-            table.append(index, offset, "vendor", "-", "-", "-", "type \(type.rawValue), \(payload.count) bytes")
-        case .unknown(let type, let payload)?:
-            table.append(index, offset, "unknown", "-", "-", "-", "type \(type.rawValue), \(payload.count) bytes")
+        case .vendor(let type, let payload)?, .unknown(let type, let payload)?:
+            table.append(index, offset, type.isVendor ? "vendor" : "unknown", "-", "-", "-", "type \(type.rawValue), \(payload.count) bytes")
         case .truncated(let type, let needed, let available)?:
             table.append([
                 Table.Cell(index), Table.Cell(offset), Table.Cell("truncated", style: .red), "-", "-", "-",

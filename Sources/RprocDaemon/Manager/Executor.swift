@@ -96,7 +96,7 @@ enum Executor {
             onStep(step)
             let outcome: KernelWriteOutcome
             do {
-                outcome = try kernel.perform(RprocSystem.KernelWrite(attribute: step.write.attribute, value: step.write.value), on: device)
+                outcome = try kernel.perform(step.write, on: device)
             } catch let error as KernelWriteError {
                 let refusal = DaemonError.kernel(error, processor: name)
                 report.outcomes.append((step, .refused(error: refusal.message, stateAfter: error.stateAfter ?? state)))
