@@ -29,23 +29,15 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
-        // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
-        .executableTarget(name: "DaemonStartup"),
-        // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
-        .executableTarget(name: "InspectVsReadelf"),
+        // The built rprocd (spawned): launch to READY=1, idle RSS and wakeups, ListProcessors with 64
+        // processors in-process and through busctl, against one pread(2).
         .executableTarget(
-            name: "BusRoundTrip",
-            dependencies: [
-                .product(name: "RprocBus", package: "rprocd"),
-                .product(name: "RprocEventLoop", package: "rprocd"),
-            ]),
+            name: "DaemonBench",
+            dependencies: [.product(name: "RprocBus", package: "rprocd")]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
-        .executableTarget(
-            name: "KernelAttributeRead",
-            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
     ]
 )
