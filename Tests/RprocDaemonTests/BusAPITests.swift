@@ -187,6 +187,23 @@ final class BusHarness: @unchecked Sendable {
         #expect(list.first?.elements?.count == 2)
     }
 
+    @Test func restartShowsEachStepsJob() throws {
+        let kernel = try board()
+        let harness = try BusHarness(kernel: kernel)
+        let watcher = try harness.client()
+        let jobs = Box<[String]>([])
+        let subscription = try watcher.subscribe(path: BusHarness.path("remoteproc1"), member: "PropertiesChanged") { signal in
+            if let job = signal.arguments[1].propertyDictionary?["Job"]?.string { jobs.value.append(job) }
+        }
+        _ = subscription
+        try watcher.process()
+        let client = try harness.client()
+        _ = try client.call(path: BusHarness.path("remoteproc1"), interface: BusHarness.processor, member: "Restart", arguments: [.string("")])
+        #expect(try watcher.run(until: { jobs.value.last == "idle" }, timeoutMicroseconds: 5_000_000))
+        #expect(jobs.value == ["stopping", "starting", "idle"])
+        #expect(kernel.attemptedWrites == ["remoteproc1/state=stop", "remoteproc1/state=start"])
+    }
+
     @Test func enqueueJobReturnsAtOnce() throws {
         let kernel = try board()
         let harness = try BusHarness(kernel: kernel)
