@@ -45,7 +45,10 @@ final class ReadinessCoordinator {
         metrics = metricsFile.map(MetricsWriter.init(path:))
     }
 
+    private var isShutDown = false
+
     func shutdown() {
+        isShutDown = true
         timer?.cancel()
         worker.shutdown()
         systemd?.shutdown()
@@ -232,7 +235,7 @@ final class ReadinessCoordinator {
     }
 
     private func writeMetrics() {
-        guard let metrics else { return }
+        guard let metrics, !isShutDown else { return }
         let snapshot = manager.sortedProcessors.map {
             ProcessorMetrics($0, rollbacks: rollbacks[$0.device] ?? 0, readySeconds: readySeconds[$0.device])
         }
@@ -333,11 +336,7 @@ final class ReadinessCoordinator {
         case .record(let step, let outcome, let firmware):
             record(p, step, outcome, firmware)
         case .stop:
-            guard p.state.isUp || p.state == .crashed else { return run.handle(.stopped(error: nil)) }
-            let accepted = manager.enqueue(.stop, on: p.device, argument: "") { result in
-                run.handle(.stopped(error: result.failureMessage))
-            }
-            if case .failure(let error) = accepted { run.handle(.stopped(error: error.message)) }
+            stopForUpdate(p, run: run, attempts: 20)
         case .start(let firmware):
             start(p, firmware: firmware) { result in
                 switch result {
@@ -364,6 +363,25 @@ final class ReadinessCoordinator {
         }
     }
 
+    /// Enqueues the runner's `stop`. A crash the kernel log reported may not be in rprocd's state
+    /// yet (the planner then plans a stop from `running` and the executor refuses it against
+    /// `crashed`): rescan and try again, every 50 ms, `attempts` times.
+    private func stopForUpdate(_ p: ManagedProcessor, run: UpdateRun, attempts: Int) {
+        guard p.state.isUp || p.state == .crashed else { return run.handle(.stopped(error: nil)) }
+        func retry(_ error: DaemonError) {
+            guard error.name == .invalidTransition, attempts > 1 else { return run.handle(.stopped(error: error.message)) }
+            manager.rescan(reason: "update")
+            run.timer = try? manager.loop.addTimer(afterMicroseconds: 50_000) { [weak self, weak p] in
+                guard let self, let p else { return }
+                self.stopForUpdate(p, run: run, attempts: attempts - 1)
+            }
+        }
+        let accepted = manager.enqueue(.stop, on: p.device, argument: "") { result in
+            if case .failure(let error) = result { retry(error) } else { run.handle(.stopped(error: nil)) }
+        }
+        if case .failure(let error) = accepted { retry(error) }
+    }
+
     private func finish(_ outcome: UpdateRunner.Outcome, on p: ManagedProcessor) {
         switch outcome {
         case .kept:
@@ -381,7 +399,7 @@ final class ReadinessCoordinator {
         let keep = config(p)?.firmware.keep ?? 2
         let current = p.firmware
         let base = FirmwareStager.base(forProcessor: p.name)
-        guard let directory = FirmwareStager.directory(manager.kernel) else { return }
+        guard let directory = FirmwareStager.directory(manager.kernel), !isShutDown else { return }
         let logger = self.logger
         worker.submit {
             do {

@@ -81,15 +81,21 @@ enum FirmwareStager {
         return StagedImage(fileName: name, sha256: digest, stagedMicroseconds: now / 1_000_000 * 1_000_000)
     }
 
-    /// The staged images of `base` in `directory`, oldest first.
+    /// The staged images of `base` in `directory`, oldest first (by the time in the name, then, for
+    /// images staged within one second, by modification time).
     static func list(in directory: String, base: String) -> [StagedImage] {
         let operations = SystemFileOperations()
         let names = (try? operations.directoryEntries(directory)) ?? []
-        return names.compactMap { name -> StagedImage? in
-            guard let time = stagedTime(of: name, base: base), let bytes = try? operations.readWhole(directory + "/" + name, chunkSize: 1 << 16)
+        let found = names.compactMap { name -> (StagedImage, Int64)? in
+            let path = directory + "/" + name
+            var status = stat()
+            guard let time = stagedTime(of: name, base: base), stat(path, &status) == 0,
+                let bytes = try? operations.readWhole(path, chunkSize: 1 << 16)
             else { return nil }
-            return StagedImage(fileName: name, sha256: SHA256(bytes).description, stagedMicroseconds: time)
-        }.sorted { ($0.stagedMicroseconds, $0.fileName) < ($1.stagedMicroseconds, $1.fileName) }
+            let modified = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
+            return (StagedImage(fileName: name, sha256: SHA256(bytes).description, stagedMicroseconds: time), modified)
+        }
+        return found.sorted { ($0.0.stagedMicroseconds, $0.1, $0.0.fileName) < ($1.0.stagedMicroseconds, $1.1, $1.0.fileName) }.map(\.0)
     }
 
     /// Removes the oldest staged images of `base` so that, besides the images in `keep`, at most
