@@ -39,5 +39,12 @@ let package = Package(
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
+        // Announcement of an rpmsg channel to the start job's completion (ReadinessTracker on a real loop).
+        .executableTarget(
+            name: "ReadinessBench",
+            dependencies: [
+                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
+                .product(name: "RprocSystem", package: "rprocd"),
+            ]),
     ]
 )

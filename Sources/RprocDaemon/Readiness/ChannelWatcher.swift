@@ -15,14 +15,16 @@
 import RprocModel
 
 /// The rpmsg channels of every processor, with the time each was first seen.
-struct ChannelWatcher {
+public struct ChannelWatcher {
+    public init() {}
+
     /// What one update changed for one processor.
-    struct Change: Equatable {
-        var device: String
+    public struct Change: Equatable {
+        public var device: String
         /// Names that appeared, in the scan's order.
-        var announced: [String]
+        public var announced: [String]
         /// Names that went away (the remote destroyed them, or the processor stopped).
-        var withdrawn: [String]
+        public var withdrawn: [String]
     }
 
     private var current: [String: [ManagedProcessor.Channel]] = [:]
@@ -31,7 +33,7 @@ struct ChannelWatcher {
     /// Takes in one scan's channels of `device`.
     ///
     /// - Returns: what changed, or nil when the scan shows what the last one did.
-    mutating func update(device: String, channels: [ManagedProcessor.Channel], at now: UInt64) -> Change? {
+    public mutating func update(device: String, channels: [ManagedProcessor.Channel], at now: UInt64) -> Change? {
         let before = current[device] ?? []
         guard before != channels else { return nil }
         current[device] = channels.isEmpty ? nil : channels
@@ -54,30 +56,37 @@ struct ChannelWatcher {
     }
 
     /// The processor is gone.
-    mutating func forget(device: String) {
+    public mutating func forget(device: String) {
         current[device] = nil
         firstSeen[device] = nil
     }
 
     /// The channels of `device` as the last scan showed them (D-Bus `Channels`).
-    func channels(of device: String) -> [ManagedProcessor.Channel] { current[device] ?? [] }
+    public func channels(of device: String) -> [ManagedProcessor.Channel] { current[device] ?? [] }
 
     /// The names announced on `device`.
-    func names(of device: String) -> Set<String> { Set(channels(of: device).map(\.name)) }
+    public func names(of device: String) -> Set<String> { Set(channels(of: device).map(\.name)) }
 
     /// When `name` was first seen on `device` (µs, the clock `update` was given).
-    func announcedAt(device: String, name: String) -> UInt64? { firstSeen[device]?[name] }
+    public func announcedAt(device: String, name: String) -> UInt64? { firstSeen[device]?[name] }
 
     /// D-Bus `Ready`: up, and every `ReadyOn=` channel announced.
-    func isReady(device: String, state: ProcessorState, readyOn: [String]) -> Bool {
+    public func isReady(device: String, state: ProcessorState, readyOn: [String]) -> Bool {
         Readiness.evaluate(state: state, announced: names(of: device), readyOn: readyOn, timeout: nil, since: 0, now: 0) == .ready
     }
 
     /// Whether a kernel log line reports a channel created or destroyed (`rpmsg_ns_cb`:
     /// "creating channel %s addr 0x%x" / "destroying channel %s addr 0x%x", kernel-contract.md
     /// §7.3): the kernel-log watcher rescans at once instead of waiting for the poll.
-    static func concernsChannels(_ text: String) -> Bool {
+    public static func concernsChannels(_ text: String) -> Bool {
         text.hasPrefix("creating channel ") || text.hasPrefix("destroying channel ")
             || text.contains(": creating channel ") || text.contains(": destroying channel ")
+    }
+}
+
+extension ManagedProcessor.Channel {
+    /// A channel value from outside the module (benchmarks): the memberwise initializer is internal.
+    public static func of(name: String, deviceNode: String = "", source: UInt32, destination: UInt32) -> Self {
+        Self(name: name, deviceNode: deviceNode, source: source, destination: destination)
     }
 }

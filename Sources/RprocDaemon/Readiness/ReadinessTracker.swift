@@ -18,9 +18,11 @@
 
 import RprocModel
 
-struct ReadinessTracker {
+public struct ReadinessTracker {
+    public init() {}
+
     /// How a wait ended.
-    enum Outcome: Equatable {
+    public enum Outcome: Equatable, Sendable {
         /// Up with every channel. `latency` is the time from the last awaited channel's
         /// announcement (as `announcedAt` gave it) to this completion; nil when none was awaited
         /// (`ReadyOn=` was already satisfied when the wait began).
@@ -42,15 +44,15 @@ struct ReadinessTracker {
     private var waits: [String: Wait] = [:]
 
     /// Whether a start job of `device` is held for readiness.
-    func isWaiting(_ device: String) -> Bool { waits[device] != nil }
+    public func isWaiting(_ device: String) -> Bool { waits[device] != nil }
 
     /// The devices being waited for.
-    var waiting: [String] { waits.keys.sorted() }
+    public var waiting: [String] { waits.keys.sorted() }
 
     /// Starts waiting after the start job's kernel writes succeeded.
     ///
     /// - Returns: the outcome when it is known at once (already ready; or not up at all).
-    mutating func begin(
+    public mutating func begin(
         device: String, readyOn: [String], timeout: TimeSpan?, state: ProcessorState, announced: Set<String>, now: UInt64,
         announcedAt: (String) -> UInt64? = { _ in nil }
     ) -> Outcome? {
@@ -61,7 +63,7 @@ struct ReadinessTracker {
     /// Takes in what a scan showed.
     ///
     /// - Parameter announcedAt: when each channel was first seen (`ChannelWatcher.announcedAt`).
-    mutating func observe(
+    public mutating func observe(
         device: String, state: ProcessorState, announced: Set<String>, now: UInt64,
         announcedAt: (String) -> UInt64? = { _ in nil }
     ) -> Outcome? {
@@ -96,12 +98,12 @@ struct ReadinessTracker {
     }
 
     /// The readiness timer fired: every wait whose deadline passed times out.
-    mutating func expire(now: UInt64, state: (String) -> ProcessorState, announced: (String) -> Set<String>) -> [Outcome] {
+    public mutating func expire(now: UInt64, state: (String) -> ProcessorState, announced: (String) -> Set<String>) -> [Outcome] {
         waiting.compactMap { observe(device: $0, state: state($0), announced: announced($0), now: now) }
     }
 
     /// When the earliest wait times out (µs), for the manager's one timer; nil: no deadline.
-    var nextDeadline: UInt64? {
+    public var nextDeadline: UInt64? {
         waits.values.compactMap { wait -> UInt64? in
             guard let timeout = wait.timeout, !timeout.isInfinite, let since = wait.upSince else { return nil }
             let (deadline, overflow) = since.addingReportingOverflow(timeout.microseconds)
@@ -110,5 +112,5 @@ struct ReadinessTracker {
     }
 
     /// Stops waiting for `device` without an outcome.
-    mutating func cancel(device: String) { waits[device] = nil }
+    public mutating func cancel(device: String) { waits[device] = nil }
 }
