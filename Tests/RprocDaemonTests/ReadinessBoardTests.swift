@@ -129,20 +129,15 @@ final class ReadinessBoard: @unchecked Sendable {
         ((try? KernelFiles(root: board.mountPoint).rpmsgChannels()) ?? []).map(\.name).filter { !$0.hasPrefix("rpmsg_") }
     }
 
-    /// The board's kernel log (every record's text).
+    /// The board's kernel log (every record's text), through RprocSystem's `/dev/kmsg` reader.
     func kernelLog() -> [String] {
-        let fd = open(board.path("dev/kmsg"), O_RDONLY | O_NONBLOCK)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
+        guard let reader = try? KmsgReader(kernel: KernelFiles(root: board.mountPoint), start: .oldestRecord) else { return [] }
         var lines: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EPIPE { continue }
-            if count <= 0 { break }
-            let record = String(decoding: buffer[0..<count], as: UTF8.self)
-            if let semicolon = record.firstIndex(of: ";") {
-                lines.append(String(record[record.index(after: semicolon)...].prefix { $0 != "\n" }))
+        reading: while let next = try? reader.next() {
+            switch next {
+            case .record(let record): lines.append(record.text)
+            case .noMoreForNow: break reading
+            default: continue
             }
         }
         return lines
