@@ -18,8 +18,9 @@ import Logging
 import RprocEventLoop
 import RprocModel
 import RprocSystem
+import SystemdIni
 
-final class ReadinessCoordinator {
+public final class ReadinessCoordinator {
     let manager: Manager
     private let systemd: SystemdManager?
     private let worker: SerialWorker
@@ -34,9 +35,14 @@ final class ReadinessCoordinator {
     private var readySeconds: [String: Double] = [:]
     private var metrics: MetricsWriter?
     /// Readiness latencies measured (announcement → completion, µs), newest last; for the benchmark.
-    private(set) var latencies: [UInt64] = []
+    public private(set) var latencies: [UInt64] = []
     /// Every update step recorded (device, step, outcome, firmware), for tests and Describe.
     private(set) var journal: [(device: String, step: String, outcome: String, firmware: String)] = []
+
+    /// Without systemd targets (benchmarks, boards without systemd).
+    public convenience init(manager: Manager, metricsFile: String? = nil) throws(SyscallError) {
+        try self.init(manager: manager, systemd: nil, metricsFile: metricsFile)
+    }
 
     init(manager: Manager, systemd: SystemdManager?, metricsFile: String? = nil) throws(SyscallError) {
         self.manager = manager
@@ -47,7 +53,7 @@ final class ReadinessCoordinator {
 
     private var isShutDown = false
 
-    func shutdown() {
+    public func shutdown() {
         isShutDown = true
         timer?.cancel()
         worker.shutdown()
@@ -62,7 +68,7 @@ final class ReadinessCoordinator {
     // MARK: Events in
 
     /// After every scan or job (ManagerObserver.processorChanged).
-    func processorChanged(_ p: ManagedProcessor) {
+    public func processorChanged(_ p: ManagedProcessor) {
         manager.loop.assertOnLoop()
         let change = channels.update(device: p.device, channels: p.channels, at: now)
         if change != nil || tracker.isWaiting(p.device) {
@@ -75,19 +81,19 @@ final class ReadinessCoordinator {
         writeMetrics()
     }
 
-    func crashed(_ p: ManagedProcessor, type: String) {
+    public func crashed(_ p: ManagedProcessor, type: String) {
         updates[p.device]?.handle(.crashed(type: type.isEmpty ? "unknown" : type))
         processorChanged(p)
     }
 
-    func processorRemoved(_ p: ManagedProcessor) {
+    public func processorRemoved(_ p: ManagedProcessor) {
         channels.forget(device: p.device)
         tracker.cancel(device: p.device)
         waiting.removeValue(forKey: p.device)?(.failure(DaemonError(.noSuchProcessor, "'\(p.name)' is gone.")))
     }
 
     /// D-Bus `Ready`.
-    func isReady(_ p: ManagedProcessor) -> Bool {
+    public func isReady(_ p: ManagedProcessor) -> Bool {
         !tracker.isWaiting(p.device) && channels.isReady(device: p.device, state: p.state, readyOn: config(p)?.boot.readyOn ?? [])
     }
 
@@ -95,7 +101,7 @@ final class ReadinessCoordinator {
 
     /// Enqueues `start` and completes when the processor is ready (every `ReadyOn=` channel), or
     /// fails with `Timeout` after `ReadyTimeoutSec=` (the processor is then stopped).
-    func start(_ p: ManagedProcessor, firmware: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+    public func start(_ p: ManagedProcessor, firmware: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
         let accepted = manager.enqueue(.start, on: p.device, argument: firmware) { [weak self, weak p] result in
             guard let self, let p else { return }
             if case .failure = result { return completion(result) }
@@ -160,7 +166,7 @@ final class ReadinessCoordinator {
     // MARK: Ordering
 
     /// `AutoStart=yes` processors in `After=`/`Requires=` order, each after those it needs are ready.
-    func autoStart() {
+    public func autoStart() {
         guard let configuration = manager.configuration else { return }
         var byID: [String: ManagedProcessor] = [:]
         var up: Set<String> = []
@@ -194,7 +200,7 @@ final class ReadinessCoordinator {
     }
 
     /// Stops the processors that `Requires=` this one (dependents first), then it.
-    func stop(_ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+    public func stop(_ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void) {
         let ids = manager.configuration.flatMap { c in config(p).map { StartOrderer.stopCascade($0.id, configuration: c) } } ?? []
         let dependents = ids.compactMap { id in
             manager.sortedProcessors.first { config($0)?.id == id && $0.state.isUp }
@@ -248,7 +254,7 @@ final class ReadinessCoordinator {
     // MARK: Updates
 
     /// `Update(s path)`: validate, stage, stop, switch, start, wait for readiness, probation; keep or roll back.
-    func update(_ p: ManagedProcessor, path: String, completion: @escaping (Result<UpdateRunner.Outcome, DaemonError>) -> Void) {
+    public func update(_ p: ManagedProcessor, path: String, completion: @escaping (Result<UpdateRunner.Outcome, DaemonError>) -> Void) {
         guard path.hasPrefix("/") else { return completion(.failure(DaemonError(.invalidArgs, "Update needs an absolute path, not '\(path)'."))) }
         guard updates[p.device] == nil, p.inFlight == nil else {
             return completion(.failure(DaemonError(.busy, "'\(p.name)' is busy; try again when it is done.")))
@@ -292,7 +298,7 @@ final class ReadinessCoordinator {
     }
 
     /// `Rollback()`: boots the newest staged image other than the current one.
-    func rollback(_ p: ManagedProcessor, completion: @escaping (Result<UpdateRunner.Outcome, DaemonError>) -> Void) {
+    public func rollback(_ p: ManagedProcessor, completion: @escaping (Result<UpdateRunner.Outcome, DaemonError>) -> Void) {
         guard updates[p.device] == nil, p.inFlight == nil else {
             return completion(.failure(DaemonError(.busy, "'\(p.name)' is busy; try again when it is done.")))
         }
@@ -439,4 +445,24 @@ final class OrdererBox {
 
 extension Result where Failure == DaemonError {
     var failureMessage: String? { if case .failure(let error) = self { error.message } else { nil } }
+}
+
+extension Manager {
+    /// A manager over the kernel files under `root` with swift-log's default handler, for
+    /// programs outside the package that do not link swift-log themselves (benchmarks).
+    public convenience init(loop: EventLoop, root: String, stateDirectory: String, pollIntervalMicroseconds: UInt64) throws(SyscallError) {
+        var settings = DaemonSettings()
+        settings.pollIntervalMicroseconds = pollIntervalMicroseconds
+        try self.init(
+            loop: loop, kernel: KernelFiles(root: root), store: CounterStore(stateDirectory: stateDirectory), settings: settings,
+            logger: Logger(label: "rprocd"))
+    }
+
+    /// Sets the configuration from processor files given as text (`m4` → the text of `m4.rproc`),
+    /// for programs that do not read `/etc/rprocd` (benchmarks).
+    public func configure(processorFiles: [String: String]) throws(ConfigError) {
+        configuration = try Configuration.parse(files: processorFiles.map {
+            ConfigFile(path: Configuration.processorDirectories[0] + "/\($0.key).rproc", text: $0.value)
+        })
+    }
 }

@@ -13,7 +13,7 @@
 
 import RprocModel
 
-struct UpdateRunner: Equatable {
+public struct UpdateRunner: Equatable {
     /// What the runner asks for.
     enum Command: Equatable {
         /// Enqueue `stop` on the processor.
@@ -45,7 +45,7 @@ struct UpdateRunner: Equatable {
         case probationElapsed
     }
 
-    enum Outcome: Equatable {
+    public enum Outcome: Equatable, Sendable {
         /// The new image came up and survived probation.
         case kept(firmware: String)
         /// It did not; the previous image runs again (`Result=rolled-back`).
