@@ -39,9 +39,11 @@ final class ReadinessBoard: @unchecked Sendable {
     let board: MountedBoard
     let loop: EventLoop
     let observer = CoordinatorObserver()
+    let metricsFile: String?
     private let box = Box<(Manager, ReadinessCoordinator, KernelLogWatcher?)?>(nil)
 
     init(processors: [String: String], knobs: [String: String] = [:], metricsFile: String? = nil) throws {
+        self.metricsFile = metricsFile
         board = try MountedBoard(board: "lab", firmware: ["m4.elf": Self.image, "r5f.elf": Self.image])
         for (file, value) in knobs { try value.write(toFile: board.path(file), atomically: false, encoding: .utf8) }
         let configuration = try Configuration.parse(files: processors.map {
@@ -201,7 +203,7 @@ struct ReadinessBoardTests {
             "m4": "[Match]\nName=m4\n[Boot]\nAutoStart=yes\nReadyOn=rpmsg-raw\n",
             "r5f": "[Match]\nName=r5f\n[Boot]\nAutoStart=yes\nAfter=m4\nReadyOn=rpmsg-raw\n",
             "bootcore": "[Match]\nName=bootcore\n[Boot]\nAutoStart=yes\nRequires=r5f\n",
-        ], knobs: [".sim/remoteproc0/announce_delay_ms": "300"])
+        ], knobs: [".sim/remoteproc0/announce_delay_ms": "300"], metricsFile: NSTemporaryDirectory() + "rprocd-metrics-\(UUID().uuidString).prom")
         e2e.onLoop { _, coordinator in coordinator.autoStart() }
         var attached = false
         for _ in 0..<1000 where !attached {
@@ -216,6 +218,28 @@ struct ReadinessBoardTests {
         #expect(e2e.index(log, "powering up m4")! < m4Channel)
         #expect(m4Channel < r5fUp, "r5f started before m4 was ready: \(log)")
         #expect(r5fUp < boot)
+        // Stopping r5f first stops bootcore, which requires it.
+        let stopped = e2e.wait { (manager: Manager, coordinator: ReadinessCoordinator, done: @escaping (Result<Void, DaemonError>) -> Void) in
+            coordinator.stop(manager.processors["remoteproc1"]!, completion: done)
+        }
+        #expect(stopped.map { (try? $0.get()) != nil } == true)
+        let after = e2e.kernelLog()
+        let bootcoreStop = try #require(after.lastIndex { $0.contains("stopped remote processor bootcore") })
+        let r5fStop = try #require(after.lastIndex { $0.contains("stopped remote processor r5f") })
+        #expect(bootcoreStop < r5fStop)
+        #expect(e2e.property("remoteproc0") { $0.state } == .running)
+        // The metrics file follows, and parses as OpenMetrics.
+        let path = try #require(e2e.metricsFile)
+        var text = ""
+        for _ in 0..<200 {
+            text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if text.contains("rprocd_processor_state{device=\"remoteproc1\",name=\"r5f\",state=\"offline\"} 1") { break }
+            usleep(10_000)
+        }
+        #expect(text.contains("rprocd_processor_state{device=\"remoteproc1\",name=\"r5f\",state=\"offline\"} 1"), "\(text)")
+        #expect(text.contains("rprocd_ready_seconds{device=\"remoteproc0\",name=\"m4\"}"))
+        if MetricsTests.parserAvailable { #expect(try MetricsTests.parse(text).status == 0) }
+        try? FileManager.default.removeItem(atPath: path)
     }
 }
 

@@ -47,6 +47,16 @@ struct UpdateBoardTests {
         }
         #expect(images == Array(kept.suffix(2)))
         #expect(FileManager.default.fileExists(atPath: e2e.board.firmwareDirectory + "/m4.elf"))
+        let listed = e2e.onLoop { manager, coordinator in StagedImage.busValue(coordinator.firmwareImages(manager.processors["remoteproc0"]!)) }
+        #expect(listed.signature == "a(sstb)")
+        #expect(listed.elements?.last?.members?[3] == .bool(true))
+        #expect(listed.elements?.first?.members?[3] == .bool(false))
+        // Rollback() by hand: the newest staged image before the current one.
+        let back = e2e.wait { (manager: Manager, coordinator: ReadinessCoordinator, done: @escaping (Result<UpdateRunner.Outcome, DaemonError>) -> Void) in
+            coordinator.rollback(manager.processors["remoteproc0"]!, completion: done)
+        }
+        #expect(back == .success(.kept(firmware: kept[1])))
+        #expect(e2e.property("remoteproc0") { $0.firmware } == kept[1])
         let steps = e2e.onLoop { _, coordinator in coordinator.journal.map { "\($0.step):\($0.outcome)" } }
         #expect(steps.prefix(8) == ["stage:done", "stop:begin", "stop:done", "start:begin", "start:done", "ready:done", "keep:done", "stage:done"])
     }

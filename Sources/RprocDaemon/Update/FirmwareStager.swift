@@ -7,6 +7,7 @@
 // manager's `ListFirmwareImages()` calls `list(in:base:current:)` there too.
 
 import Glibc
+import RprocBus
 import RprocFirmware
 import RprocSystem
 import SystemPackage
@@ -19,6 +20,15 @@ struct StagedImage: Equatable, Sendable {
     var sha256: String
     /// When it was staged (µs since the epoch, UTC), from its name.
     var stagedMicroseconds: UInt64
+}
+
+extension StagedImage {
+    /// `ListFirmwareImages()`'s `a(sstb)`: file name, SHA-256, time staged (µs), current.
+    static func busValue(_ images: [(image: StagedImage, current: Bool)]) -> BusValue {
+        .array(BusType("(sstb)")!, images.map {
+            .structure([.string($0.image.fileName), .string($0.image.sha256), .uint64($0.image.stagedMicroseconds), .bool($0.current)])
+        })
+    }
 }
 
 enum FirmwareStager {
