@@ -240,14 +240,36 @@ public final class ReadinessCoordinator {
         systemdCall(call)
     }
 
+    /// A metrics write is on the worker; `metricsDirty`: something changed since its snapshot.
+    private var metricsInFlight = false
+    private var metricsDirty = false
+
+    /// Writes the metrics file off the loop, at most one write at a time: changes that come while
+    /// one is in flight are coalesced into the next (every poll announces every processor; one
+    /// fsync per announcement would fall behind).
     private func writeMetrics() {
         guard let metrics, !isShutDown else { return }
+        guard !metricsInFlight else {
+            metricsDirty = true
+            return
+        }
+        metricsInFlight = true
+        metricsDirty = false
         let snapshot = manager.sortedProcessors.map {
             ProcessorMetrics($0, rollbacks: rollbacks[$0.device] ?? 0, readySeconds: readySeconds[$0.device])
         }
-        let logger = self.logger
-        worker.submit {
-            do { try metrics.write(snapshot) } catch { logger.warning("Failed to write '\(metrics.path)': \(error), ignoring.") }
+        worker.submit({ () -> String? in
+            do {
+                try metrics.write(snapshot)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }) { [weak self] failure in
+            guard let self else { return }
+            self.metricsInFlight = false
+            if let failure { self.logger.warning("Failed to write '\(metrics.path)': \(failure), ignoring.") }
+            if self.metricsDirty { self.writeMetrics() }
         }
     }
 
