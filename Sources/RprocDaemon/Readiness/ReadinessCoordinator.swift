@@ -34,9 +34,11 @@ public final class ReadinessCoordinator {
     private var rollbacks: [String: UInt32] = [:]
     private var readySeconds: [String: Double] = [:]
     private var metrics: MetricsWriter?
-    /// Readiness latencies measured (announcement → completion, µs), newest last; for the benchmark.
+    /// How many latencies and journal entries are kept.
+    static let kept = 256
+    /// Readiness latencies measured (announcement → completion, µs), newest last (the last `kept`); for the benchmark.
     public private(set) var latencies: [UInt64] = []
-    /// Every update step recorded (device, step, outcome, firmware), for tests and Describe.
+    /// Every update step recorded (device, step, outcome, firmware), the last `kept`, for tests and Describe.
     private(set) var journal: [(device: String, step: String, outcome: String, firmware: String)] = []
 
     /// Without systemd targets (benchmarks, boards without systemd).
@@ -120,7 +122,7 @@ public final class ReadinessCoordinator {
     private func settle(_ outcome: ReadinessTracker.Outcome) {
         switch outcome {
         case .ready(let device, let latency, let waited):
-            if let latency { latencies.append(latency) }
+            if let latency { latencies = Array((latencies + [latency]).suffix(Self.kept)) }
             readySeconds[device] = Double(waited) / 1_000_000
             if let p = manager.processors[device] { systemdCall(targets.readyChanged(name: p.name, ready: true)) }
             waiting.removeValue(forKey: device)?(.success(()))
@@ -338,7 +340,7 @@ public final class ReadinessCoordinator {
     }
 
     private func record(_ p: ManagedProcessor, _ step: String, _ outcome: String, _ firmware: String) {
-        journal.append((p.device, step, outcome, firmware))
+        journal = Array((journal + [(p.device, step, outcome, firmware)]).suffix(Self.kept))
         var metadata = manager.metadata(p)
         metadata["update_step"] = "\(step)"
         metadata["update_outcome"] = "\(outcome)"
