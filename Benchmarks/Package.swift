@@ -41,5 +41,20 @@ let package = Package(
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
+        // Announcement of an rpmsg channel to the start job's completion (ReadinessTracker on a real loop).
+        .executableTarget(
+            name: "ReadinessBench",
+            dependencies: [
+                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
+                .product(name: "RprocSystem", package: "rprocd"),
+            ]),
+        // Update kept / rolled back against the processor's boot time (virtual board mounted in process).
+        .executableTarget(
+            name: "UpdateBench",
+            dependencies: [
+                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocModel", package: "rprocd"),
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+                .product(name: "RprocSystem", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
     ]
 )
