@@ -158,21 +158,25 @@ public struct TraceFollower: Sendable {
     }
 
     /// The bytes written since `previous`, in the order written. The buffer is read from offset 0
-    /// each time, so a byte keeps its position: after a wrap-around the remote rewrote the start
-    /// (`current[0..<w]`, where `w` is where `current` agrees with `previous` up to their common
-    /// end), after filling any bytes past the previous end (`current[p...]`). A buffer zeroed and
-    /// refilled by a new boot agrees nowhere and comes out whole.
+    /// each time, so a byte keeps its position: what changed is the region `a..<w` where `current`
+    /// and `previous` differ (widened to whole lines, since a rewritten byte can equal the old one),
+    /// plus any bytes past the previous end. After a wrap-around those were written first (the
+    /// remote filled the end, then rewrote the start). A buffer zeroed and refilled by a new boot
+    /// differs everywhere, or repeats the old start and is shorter: it comes out whole.
     static func difference(previous: [UInt8], current: [UInt8]) -> (new: ArraySlice<UInt8>, wrapped: Bool) {
         if current.starts(with: previous) { return (current[previous.count...], false) }
+        let newline = UInt8(ascii: "\n")
         let common = min(previous.count, current.count)
+        var a = 0
+        while a < common, current[a] == previous[a] { a += 1 }
+        if a == common { return (current[...], true) }  // shorter, agreeing: a restart with the same start
         var w = common
-        while w > 0, current[w - 1] == previous[w - 1] { w -= 1 }
-        // current[w..<common] agrees with previous; current[0..<w] was rewritten. Agreeing nowhere
-        // (a zeroed buffer refilled) or everywhere (a restart that wrote the same start again)
-        // means a new boot's log: all of it is new.
-        if w == common || w == 0 { return (current[...], true) }
+        while w > a + 1, current[w - 1] == previous[w - 1] { w -= 1 }
+        while a > 0, current[a - 1] != newline { a -= 1 }
+        while w < common, current[w - 1] != newline { w += 1 }
+        if w == common { return (current[a...], true) }
         let appended = current.count > previous.count ? current[previous.count...] : []
-        return (appended + current[0..<w], true)
+        return (appended + current[a..<w], true)
     }
 
     /// systemd-journald's style: `burst` lines per `interval`, then one notice for the rest.
