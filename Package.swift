@@ -11,6 +11,10 @@ let package = Package(
         .executable(name: "rprocctl", targets: ["rprocctl"]),
         .executable(name: "rproc-sim", targets: ["rproc-sim"]),
         .library(name: "RprocFirmware", targets: ["RprocFirmware"]),
+        .library(name: "RprocSystem", targets: ["RprocSystem"]),
+        .library(name: "RprocBus", targets: ["RprocBus"]),
+        .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
+        .library(name: "KernelSim", targets: ["KernelSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

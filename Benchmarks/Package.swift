@@ -15,5 +15,19 @@ let package = Package(
             dependencies: [.product(name: "RprocFirmware", package: "rprocd")]),
         // Whole-process `rprocctl inspect --json FILE` against `readelf -h -l -S FILE` (spawns both).
         .executableTarget(name: "InspectVsReadelf"),
+        .executableTarget(
+            name: "KernelAttributeRead",
+            dependencies: [.product(name: "RprocSystem", package: "rprocd")]),
+        .executableTarget(
+            name: "BusRoundTrip",
+            dependencies: [
+                .product(name: "RprocBus", package: "rprocd"),
+                .product(name: "RprocEventLoop", package: "rprocd"),
+            ]),
+        .executableTarget(
+            name: "KernelSimModel",
+            dependencies: [
+                .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
+            ]),
     ]
 )

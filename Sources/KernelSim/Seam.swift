@@ -36,7 +36,9 @@ public enum SimNode: Equatable, Sendable {
     /// `size` is what stat reports (4096 for sysfs attributes, as kernfs does; 0 for devcoredump `data`).
     case file(mode: UInt16, size: UInt64)
     case symlink(target: String)
-    /// A character device node (only `dev/kmsg`): reads go through the kmsg calls.
+    /// A character device node. `dev/kmsg`: reads go through the kmsg calls. With
+    /// `BoardDescription.remoteprocCdev`, also `dev/remoteprocN` (CONFIG_REMOTEPROC_CDEV): any
+    /// number of opens, `write` is the cdev's write, `read` answers EINVAL (ksim addition).
     case characterDevice(mode: UInt16)
 }
 
@@ -96,4 +98,12 @@ public protocol SimulatedKernel: AnyObject {
     func kmsgRecord(atOrAfter sequence: UInt64) -> SimKmsgRecord?
     /// The sequence number the next record will get.
     var kmsgNextSequence: UInt64 { get }
+
+    // Additions (ksim branch); defaults in SeamExtensions.swift keep older conformers compiling.
+
+    /// A positional read for the files that are not snapshots (devcoredump `data`, debugfs
+    /// `traceN`), or nil for a snapshot file (use `read(_:now:)`). See SeamExtensions.swift.
+    func readRange(_ path: String, offset: UInt64, count: Int, now: SimTime) -> Result<[UInt8], KernelErrno>?
+    /// A signal for a blocked writer (FUSE INTERRUPT); true if its write completed because of it.
+    func interrupt(_ ticket: SimTicket, now: SimTime) -> Bool
 }

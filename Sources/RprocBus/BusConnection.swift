@@ -110,6 +110,7 @@ public final class BusConnection {
         guard isOpen else { return }
         var m: OpaquePointer?
         let r = sd_bus_message_new_signal(bus, &m, path, interface, member)
+        if r == -ENOTCONN { return }
         guard r >= 0, let m else { throw .errno(r, "Creating signal '\(interface).\(member)' on '\(path)'") }
         defer { sd_bus_message_unref(m) }
         try Message.append(arguments, to: m)

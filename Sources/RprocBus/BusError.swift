@@ -1,3 +1,6 @@
+import Glibc
+import RprocEventLoop
+
 /// A named D-Bus error with a message a user can act on: what a method call fails with, what the
 /// client throws.
 ///
@@ -44,9 +47,7 @@ public struct BusError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-import Glibc
 
-import RprocEventLoop
 
 extension BusError {
     /// `org.freedesktop.DBus.Error.Failed` with the system error's description.

@@ -64,9 +64,16 @@ package enum Introspection {
 
         """
 
-    package static func xml(interfaces: [BusInterface], children: [String]) -> String {
+    /// The header and the standard interfaces, the same for every object.
+    private static let standardPart: String = {
         var out = doctype + "<node>\n"
-        for i in StandardInterface.descriptions + interfaces { append(i, to: &out) }
+        for i in StandardInterface.descriptions { append(i, to: &out) }
+        return out
+    }()
+
+    package static func xml(interfaces: [BusInterface], children: [String]) -> String {
+        var out = standardPart
+        for i in interfaces { append(i, to: &out) }
         for c in children { out += " <node name=\"\(escape(c))\"/>\n" }
         out += "</node>\n"
         return out

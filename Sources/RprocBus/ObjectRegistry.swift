@@ -47,6 +47,10 @@ public final class ObjectRegistry {
     /// `Authorization.rootOrGroup(gid, groupName: "rproc")`.
     public var authorize: (MethodCall) throws(BusError) -> Void = Authorization.rootOrGroup(nil, groupName: nil)
 
+    /// A peer with more messages than this waiting to be written is not reading: it is closed when the
+    /// next signal is emitted, so that it cannot make the server's memory grow without bound.
+    public var maxQueuedMessagesPerPeer: UInt64 = 4096
+
     public init(loop: EventLoop) {
         loop.assertOnLoop()
         self.loop = loop
@@ -141,6 +145,10 @@ public final class ObjectRegistry {
         }
         var sent = 0
         for c in connections where c.isOpen {
+            if c.kind == .peer && c.outgoingQueueSize > maxQueuedMessagesPerPeer {
+                c.close()
+                continue
+            }
             try c.sendSignal(path: path, interface: interface, member: member, arguments: arguments)
             sent += 1
         }

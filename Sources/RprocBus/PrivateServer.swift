@@ -92,13 +92,15 @@ public final class PrivateBusServer {
     }
 
     deinit {
-        if listenFD >= 0 { Glibc.close(listenFD) }
+        if loop.isOnLoop { close() } else if listenFD >= 0 { Glibc.close(listenFD) }
     }
 
     /// Peers connected now.
     public var connectionCount: Int { peers.count }
 
-    /// Stops listening, closes every peer and removes the socket file it bound. Idempotent.
+    /// Stops listening, closes every peer and removes the socket file it bound. Idempotent. The stand-in
+    /// `org.freedesktop.DBus` object stays in the registry (it is seen by peers only, and another server
+    /// on the same registry may still use it; the last server created sets its bus name).
     public func close() {
         loop.assertOnLoop()
         listenSource?.cancel()
@@ -109,7 +111,6 @@ public final class PrivateBusServer {
             Glibc.close(listenFD)
             listenFD = -1
             if let boundPath { unlink(boundPath) }
-            registry.removeObject(Self.daemonPath)
         }
         for p in Array(peers.values) { p.close() }
     }

@@ -194,6 +194,18 @@ final class DaemonRuntime: ManagerObserver {
         api?.stateChanged(processor, old: old, new: new, reason: reason)
     }
 
+    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) {
+        api?.crashed(processor, type: type, count: count)
+    }
+
+    func recovered(_ processor: ManagedProcessor) {
+        api?.recovered(processor)
+    }
+
+    func failed(_ processor: ManagedProcessor, reason: String) {
+        api?.failed(processor, reason: reason)
+    }
+
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) {
         api?.jobNew(id: id, processor: processor, operation: operation)
     }

@@ -20,7 +20,8 @@ public final class SerialWorker: @unchecked Sendable {
     ///   - loop: where completions run.
     public init(name: String, loop: EventLoop) throws(SyscallError) {
         self.loop = loop
-        thread = try spawnThread(name: name) { [unowned self] in self.serve() }
+        let t = try spawnThread(name: name) { [unowned self] in self.serve() }
+        lock.withLock { thread = t }
     }
 
     /// The thread holds the worker while it runs: call `shutdown()` to end it.

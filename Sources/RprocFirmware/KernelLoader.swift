@@ -201,7 +201,10 @@ public struct KernelLoader: Sendable {
             parsed = .failure(error)
         }
         if let first = sanityFailures(parsed, buffer: buffer).first { return .failure(first) }
-        return parsed.mapError { _ in KernelFailure("elf.bad-magic", log: [], "unreachable") }
+        // Every parse failure maps to a sanity failure above, so this keeps only the success.
+        return parsed.mapError { error in
+            KernelFailure("elf.bad-magic", log: ["Image is corrupted (bad magic)"], offset: 0, error.description)
+        }
     }
 
     /// `sanityCheck` on an array.
@@ -415,7 +418,10 @@ public struct KernelLoader: Sendable {
         var w = ResourceWalk()
         let size = table.size
         var lastCall: (index: Int, ignoredVendor: Bool)?
-        func fail(_ f: KernelFailure) { if w.failures.isEmpty { w.logBeforeFailure = w.plan.log }; w.failures.append(f) }
+        func fail(_ f: KernelFailure) {
+            if w.failures.isEmpty { w.logBeforeFailure = w.plan.log }
+            w.failures.append(f)
+        }
         for entry in table.entries {
             if stopAtFirst, !w.failures.isEmpty { break }
             let o = UInt64(entry.offset)

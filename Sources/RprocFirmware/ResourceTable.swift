@@ -97,6 +97,22 @@ public struct Vring: Hashable, Sendable {
     public init(da: UInt32, align: UInt32, count: UInt32, notifyID: UInt32, pa: UInt32) {
         (self.da, self.align, self.count, self.notifyID, self.pa) = (da, align, count, notifyID, pa)
     }
+
+    /// Mirrors `vring_size(num, align)` (`include/uapi/linux/virtio_ring.h`): descriptors and the
+    /// available ring rounded up to `align`, then the used ring; computed as the kernel does (the mask
+    /// assumes a power-of-two `align`) and truncated to its `unsigned int` result.
+    public var ringSize: UInt32 {
+        let num = UInt64(count), a = UInt64(align)
+        let head = (16 &* num &+ 2 &* (3 &+ num) &+ a &- 1) & ~(a &- 1)
+        return UInt32(truncatingIfNeeded: head &+ 6 &+ 8 &* num)
+    }
+
+    /// The bytes `rproc_alloc_vring` allocates for the ring (carveout `vdev<i>vring<j>`):
+    /// `PAGE_ALIGN(vring_size(num, align))`.
+    /// - Parameter pageSize: the kernel's `PAGE_SIZE` (a power of two; 4096 on most boards).
+    public func allocationSize(pageSize: UInt64 = 4096) -> UInt64 {
+        (UInt64(ringSize) &+ pageSize &- 1) & ~(pageSize &- 1)
+    }
 }
 
 /// A virtio device entry (`struct fw_rsc_vdev`: 24 bytes, then vrings, then config space).

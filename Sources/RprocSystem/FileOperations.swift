@@ -66,7 +66,13 @@ extension FileOperations {
     /// Reads a file whole with `pread` from offset 0 in chunks of `chunkSize` until it returns 0, or until
     /// `limit` bytes were read. Works for sysfs attributes (whose show function runs at offset 0), binary
     /// sysfs files such as devcoredump `data` (at most a page per read) and plain files alike.
-    public func readWhole(_ file: OpenFile, chunkSize: Int = 4096, limit: Int = Int.max) throws -> [UInt8] {
+    ///
+    /// With `stopAtShortRead`, a read that returns less than asked ends it: right for sysfs text attributes,
+    /// whose show function prints everything at offset 0 (one `pread` instead of two), wrong for devcoredump
+    /// `data`, whose reads can stop short inside the header.
+    public func readWhole(
+        _ file: OpenFile, chunkSize: Int = 4096, limit: Int = Int.max, stopAtShortRead: Bool = false
+    ) throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         while result.count < limit {
@@ -77,15 +83,18 @@ extension FileOperations {
             }
             if count == 0 { break }
             result.append(contentsOf: chunk[0..<count])
+            if stopAtShortRead && count < want { break }
         }
         return result
     }
 
     /// Opens `path` read-only, reads it whole (see `readWhole(_:chunkSize:limit:)`) and closes it.
-    public func readWhole(_ path: String, chunkSize: Int = 4096, limit: Int = Int.max) throws -> [UInt8] {
+    public func readWhole(
+        _ path: String, chunkSize: Int = 4096, limit: Int = Int.max, stopAtShortRead: Bool = false
+    ) throws -> [UInt8] {
         let file = try open(path, .readOnly, options: [])
         defer { try? close(file) }
-        return try readWhole(file, chunkSize: chunkSize, limit: limit)
+        return try readWhole(file, chunkSize: chunkSize, limit: limit, stopAtShortRead: stopAtShortRead)
     }
 
     /// Opens `path` write-only, issues one `write(2)` of exactly `bytes`, closes it, and returns the count

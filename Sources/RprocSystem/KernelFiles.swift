@@ -45,10 +45,11 @@ public struct KernelFiles: Sendable {
         }
     }
 
-    /// Reads a small text file whole (pread from offset 0) and returns it without its one trailing newline,
+    /// Reads a small text file whole (one pread from offset 0 when it fits a page) and returns it without its one trailing newline,
     /// the way sysfs show functions print (`"%s\n"`).
     public func readText(_ absolutePath: String) throws -> String {
-        String(decoding: try operations.readWhole(absolutePath, limit: 1 << 20), as: UTF8.self).droppingOneNewline
+        String(decoding: try operations.readWhole(absolutePath, limit: 1 << 20, stopAtShortRead: true), as: UTF8.self)
+            .droppingOneNewline
     }
 }
 
@@ -69,7 +70,7 @@ public final class KeptFile: Sendable {
     }
 
     /// The whole content, read afresh from offset 0.
-    public func read() throws -> [UInt8] { try operations.readWhole(file, limit: 1 << 20) }
+    public func read() throws -> [UInt8] { try operations.readWhole(file, limit: 1 << 20, stopAtShortRead: true) }
 
     /// The whole content as text without its one trailing newline.
     public func readText() throws -> String { String(decoding: try read(), as: UTF8.self).droppingOneNewline }

@@ -35,19 +35,32 @@ public enum RemoteprocLogEvent: Sendable, Hashable {
 
     /// Classifies a message (the text after the `remoteproc remoteprocN: ` prefix).
     public init(message: String) {
+        // Byte-wise comparisons: the kernel's format strings are ASCII, and String's Unicode-aware
+        // hasPrefix/hasSuffix cost several times more.
         func after(_ prefix: String) -> String? {
-            message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : nil
+            guard message.utf8.starts(with: prefix.utf8) else { return nil }
+            return String(decoding: message.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
         }
         func before(_ suffix: String, in text: String) -> String? {
-            text.hasSuffix(suffix) ? String(text.dropLast(suffix.count)) : nil
+            let count = suffix.utf8.count
+            guard text.utf8.count >= count, text.utf8.suffix(count).elementsEqual(suffix.utf8) else { return nil }
+            return String(decoding: text.utf8.dropLast(count), as: UTF8.self)
         }
         func errno(_ text: String) -> Errno? {
             guard let value = Int32(text) else { return nil }
             return Errno(rawValue: value < 0 ? -value : value)
         }
         func split(_ text: String, atLast separator: String) -> (String, String)? {
-            guard let range = text.ranges(of: separator).last else { return nil }
-            return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
+            let bytes = Array(text.utf8), needle = Array(separator.utf8)
+            guard bytes.count >= needle.count else { return nil }
+            for start in stride(from: bytes.count - needle.count, through: 0, by: -1)
+            where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+                return (
+                    String(decoding: bytes[..<start], as: UTF8.self),
+                    String(decoding: bytes[(start + needle.count)...], as: UTF8.self)
+                )
+            }
+            return nil
         }
 
         if let name = before(" is available", in: message) {
@@ -96,21 +109,22 @@ public struct RemoteprocLogLine: Sendable, Equatable {
     /// `DEVICE=c<major>:<minor>` instead: pass the processors' `dev` numbers in `characterDevices`
     /// (`"c250:0": "remoteproc0"`). Returns nil for other records.
     public init?(_ record: KmsgRecord, characterDevices: [String: String] = [:]) {
-        let prefix = "remoteproc "
         var device: String?
         var message = record.text
-        if record.text.hasPrefix(prefix) {
-            let rest = record.text.dropFirst(prefix.count)
-            if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix(": "),
+        let text = record.text.utf8
+        if text.starts(with: "remoteproc remoteproc".utf8) {
+            let rest = text.dropFirst("remoteproc ".utf8.count)
+            if let colon = rest.firstIndex(of: UInt8(ascii: ":")), rest[colon...].starts(with: ": ".utf8),
                 Self.isDeviceName(rest[..<colon])
             {
-                device = String(rest[..<colon])
-                message = String(rest[colon...].dropFirst(2))
+                device = String(decoding: rest[..<colon], as: UTF8.self)
+                message = String(decoding: rest[colon...].dropFirst(2), as: UTF8.self)
             }
         }
         if device == nil, let field = record[property: "DEVICE"] {
-            if field.hasPrefix("+remoteproc:"), Self.isDeviceName(field.dropFirst("+remoteproc:".count)) {
-                device = String(field.dropFirst("+remoteproc:".count))
+            let name = field.utf8.dropFirst("+remoteproc:".utf8.count)
+            if field.utf8.starts(with: "+remoteproc:".utf8), Self.isDeviceName(name) {
+                device = String(decoding: name, as: UTF8.self)
             } else if let mapped = characterDevices[field], record[property: "SUBSYSTEM"] == "remoteproc" {
                 device = mapped
             }
@@ -121,9 +135,11 @@ public struct RemoteprocLogLine: Sendable, Equatable {
         self.record = record
     }
 
-    static func isDeviceName(_ text: Substring) -> Bool {
-        text.hasPrefix("remoteproc") && text.count > "remoteproc".count
-            && text.dropFirst("remoteproc".count).allSatisfy(\.isASCII) && text.dropFirst("remoteproc".count).allSatisfy(\.isNumber)
+    /// `remoteproc` followed by one or more ASCII digits.
+    static func isDeviceName(_ text: Substring.UTF8View) -> Bool {
+        let digits = text.dropFirst("remoteproc".utf8.count)
+        return text.starts(with: "remoteproc".utf8) && !digits.isEmpty
+            && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }
 

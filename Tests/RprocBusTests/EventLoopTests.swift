@@ -64,18 +64,19 @@ import Testing
         #expect(try loop.sync { state.fired } == 4)
     }
 
-    @Test func sighupToTheLoopThreadReachesTheSignalSource() throws {
+    @Test(arguments: [SIGHUP, SIGTERM, SIGINT])
+    func aSignalToTheLoopThreadReachesTheSignalSource(_ signal: Int32) throws {
         let loop = try EventLoop.spawn(name: "signal-test")
         defer { loop.exit(); loop.join() }
         final class State: @unchecked Sendable { var signals: [Int32] = []; var source: SignalSource? }
         let state = State()
         try loop.sync {
-            state.source = try loop.addSignal(SIGHUP) { state.signals.append($0) }
-            pthread_kill(pthread_self(), SIGHUP)
+            state.source = try loop.addSignal(signal) { state.signals.append($0) }
+            pthread_kill(pthread_self(), signal)
         }
-        #expect(eventually { (try? loop.sync { state.signals }) == [SIGHUP] })
-        try loop.sync { pthread_kill(pthread_self(), SIGHUP) }
-        #expect(eventually { (try? loop.sync { state.signals }) == [SIGHUP, SIGHUP] })
+        #expect(eventually { (try? loop.sync { state.signals }) == [signal] })
+        try loop.sync { pthread_kill(pthread_self(), signal) }
+        #expect(eventually { (try? loop.sync { state.signals }) == [signal, signal] })
         try loop.sync { state.source!.cancel() }
     }
 
@@ -139,13 +140,29 @@ import Testing
         #expect(Systemd.listenFDs(unsetEnvironment: false).isEmpty)
     }
 
-    @Test func notifySendsTheStateLinesToTheNotifySocket() throws {
+    @Test func watchdogPingsTheServiceManager() throws {
+        let (fd, path, dir) = try notifySocket()
+        defer { close(fd); try? FileManager.default.removeItem(atPath: dir) }
+        setenv("NOTIFY_SOCKET", path, 1)
+        setenv("WATCHDOG_USEC", "100000", 1)
+        unsetenv("WATCHDOG_PID")
+        defer { unsetenv("NOTIFY_SOCKET"); unsetenv("WATCHDOG_USEC") }
+        #expect(Systemd.watchdogMicroseconds == 100_000)
+        let loop = try EventLoop.spawn(name: "watchdog-test")
+        defer { loop.exit(); loop.join() }
+        #expect(try loop.sync { try loop.enableWatchdog() })
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = recv(fd, &buf, 256, 0)
+        #expect(String(decoding: buf[0..<max(n, 0)], as: UTF8.self) == "WATCHDOG=1")
+    }
+
+    func notifySocket() throws -> (Int32, String, String) {
         let dir = NSTemporaryDirectory() + "notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/notify"
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -153,6 +170,12 @@ import Testing
         }
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         #expect(r == 0)
+        return (fd, path, dir)
+    }
+
+    @Test func notifySendsTheStateLinesToTheNotifySocket() throws {
+        let (fd, path, dir) = try notifySocket()
+        defer { close(fd); try? FileManager.default.removeItem(atPath: dir) }
         setenv("NOTIFY_SOCKET", path, 1)
         defer { unsetenv("NOTIFY_SOCKET") }
         #expect(Systemd.ready(status: "2 processors, 1 running"))

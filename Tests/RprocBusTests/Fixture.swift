@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 @testable import RprocBus
 import RprocEventLoop
+import Testing
 
 /// A box for handing loop-bound values through `post` in tests (read only on the loop).
 struct Unchecked<T>: @unchecked Sendable {
@@ -82,6 +83,13 @@ final class Fixture: @unchecked Sendable {
         loop.exit(0)
         loop.join()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A new client is still answered (after hostile clients, disconnects, bus loss).
+    func expectServing(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let c = try BusClient(.socket(socketPath))
+        let out = try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("alive")])
+        #expect(out == [.string("alive")], sourceLocation: sourceLocation)
     }
 
     private func setUp(maxConnections: Int, authorizeGroup: UInt32?) throws {

@@ -42,10 +42,16 @@ import Testing
         let c = try BusClient(.socket(f.socketPath))
         let out = try c.call(path: testPath, interface: testInterface, member: "OpenCoredump", arguments: [.string("1")])
         let fd = try #require(out.first?.unixFD)
-        defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
         let n = pread(fd, &buf, 64, 0)
         #expect(String(decoding: buf[0..<max(n, 0)], as: UTF8.self) == "core bytes")
+        close(fd)
+        // Neither side keeps a copy: the server closes its fd after the reply, the client owns the one it read.
+        for _ in 0..<20 {
+            let again = try c.call(path: testPath, interface: testInterface, member: "OpenCoredump", arguments: [.string("1")])
+            close(try #require(again.first?.unixFD))
+        }
+        #expect(eventually { openFDs(to: f.filePath) == 0 })
     }
 
     @Test func propertiesGetGetAllSet() throws {
@@ -251,8 +257,7 @@ import Testing
             for (timer, token) in f.sleepers { timer.cancel(); token.reply([.string("late")]) }
             f.sleepers = []
         }
-        let c = try BusClient(.socket(f.socketPath))
-        #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("alive")]) == [.string("alive")])
+        try f.expectServing()
     }
 
     @Test func oneMebibyteString() throws {
@@ -280,8 +285,7 @@ import Testing
             close(fd)
         }
         #expect(eventually { (try? f.loop.sync { f.server.connectionCount }) == 0 })
-        let c = try BusClient(.socket(f.socketPath))
-        #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("alive")]) == [.string("alive")])
+        try f.expectServing()
     }
 
     @Test func connectionsAreLimited() throws {
@@ -315,8 +319,8 @@ import Testing
             fds.forEach { close($0) }
         }
         #expect(eventually { (try? f.loop.sync { f.server.connectionCount }) == 0 })
-        let c = try BusClient(.socket(f.socketPath))
-        #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("alive")]) == [.string("alive")])
+        #expect(try f.loop.sync { f.registry.connections.isEmpty })
+        try f.expectServing()
     }
 
     @Test func credentialsAreThePeers() throws {
@@ -372,6 +376,50 @@ import Testing
             s.close()
         }
         #expect(access(stale, F_OK) != 0)
+        // Closing the second server left the first one's Hello in place.
+        let c = try BusClient(.socket(f.socketPath))
+        #expect(try c.call(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello").first?.string?.hasPrefix(":1.") == true)
+    }
+
+    @Test func socketModeAndGroupAreApplied() throws {
+        let f = try Fixture()
+        defer { f.shutdown() }
+        let path = f.directory + "/grouped/control"
+        try f.loop.sync {
+            f.extraServers.append(try PrivateBusServer(loop: f.loop, registry: f.registry, listen: .path(path),
+                                                       options: .init(mode: 0o660, group: 65534)))
+        }
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
+        #expect(st.st_gid == 65534)
+        // Nobody (gid 65534 cleared by --clear-groups, so not a member) cannot connect; root can.
+        let denied = try run(["/usr/bin/setpriv", "--reuid=65534", "--regid=65533", "--clear-groups", "/usr/bin/busctl",
+                              "--address=unix:path=\(path)", "call", testName, testPath, testInterface, "Echo", "s", "x"])
+        #expect(denied.status != 0)
+        let c = try BusClient(.socket(path))
+        #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("x")]) == [.string("x")])
+    }
+
+    @Test func aPeerThatDoesNotReadIsClosed() throws {
+        let f = try Fixture()
+        defer { f.shutdown() }
+        let fd = try connectRaw(f.socketPath)
+        defer { close(fd) }
+        let uidHex = String(getuid()).utf8.map { String($0, radix: 16) }.joined()
+        let auth = [0] + Array("AUTH EXTERNAL \(uidHex)\r\nBEGIN\r\n".utf8)
+        _ = auth.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        #expect(eventually { (try? f.loop.sync { f.registry.connections.count }) == 1 })
+        let note = String(repeating: "n", count: 64 * 1024)
+        try f.loop.sync {
+            f.registry.maxQueuedMessagesPerPeer = 16
+            for i in 0..<600 {
+                try f.registry.emitSignal(path: testPath, interface: testInterface, member: "Ticked", arguments: [.uint32(UInt32(i)), .string(note)])
+                if f.server.connectionCount == 0 { break }
+            }
+        }
+        #expect(try f.loop.sync { f.server.connectionCount } == 0)
+        try f.expectServing()
     }
 
     @Test func clientExplainsAMissingServer() throws {
@@ -406,6 +454,12 @@ import Testing
         let c = try BusClient(.socket(path))
         #expect(try c.call(path: testPath, interface: testInterface, member: "Echo", arguments: [.string("activated")]) == [.string("activated")])
     }
+}
+
+/// How many fds of this process are open on `path`.
+func openFDs(to path: String) -> Int {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == path }.count
 }
 
 func connectRaw(_ path: String) throws -> Int32 {

@@ -4,6 +4,7 @@
 // hidden power refcount. Every attempted write is recorded. A `start` can be held in flight.
 
 import Foundation
+import RprocTestSupport
 import RprocSystem
 import SystemPackage
 import Synchronization
@@ -51,9 +52,10 @@ final class FakeKernel: FileOperations, @unchecked Sendable {
         try write(directory + "/name", name + "\n", mode: 0o444)
     }
 
-    /// Puts a firmware file in `lib/firmware`.
-    func installFirmware(_ name: String) throws {
-        try Data("\u{7f}ELF-fake".utf8).write(to: URL(fileURLWithPath: root + "/lib/firmware/" + name))
+    /// Puts a firmware file in `lib/firmware`: a valid remoteproc image loaded at 0x10000000, or
+    /// `bytes`.
+    func installFirmware(_ name: String, bytes: [UInt8] = ElfBuilder.minimalRemoteproc().build()) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: root + "/lib/firmware/" + name))
     }
 
     /// Changes what the kernel shows, as a crash or another user would.

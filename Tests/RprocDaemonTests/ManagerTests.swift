@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import RprocTestSupport
 import RprocEventLoop
 import RprocModel
+import SystemdIni
 import Testing
 @testable import RprocDaemon
 
@@ -26,6 +28,9 @@ final class RecordingObserver: ManagerObserver, @unchecked Sendable {
     func stateChanged(_ processor: ManagedProcessor, old: String, new: String, reason: String) {
         add("state \(processor.device) \(old)->\(new) (\(reason))")
     }
+    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) { add("crashed \(processor.device) #\(count)") }
+    func recovered(_ processor: ManagedProcessor) { add("recovered \(processor.device)") }
+    func failed(_ processor: ManagedProcessor, reason: String) { add("failed \(processor.device)") }
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) { add("job-new \(id) \(operation)") }
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?) {
         add("job-removed \(id) \(operation) \(result)" + (error.map { " \($0.name)" } ?? ""))
@@ -186,6 +191,40 @@ extension Result {
         #expect(harness.processor("remoteproc0").lastError == result.error?.message)
     }
 
+    @Test func firmwareTheKernelWouldRefuseIsInvalid() throws {
+        let kernel = try FakeKernel()
+        try kernel.add("remoteproc0", name: "m4", parent: "30000000.m4")
+        try kernel.installFirmware("fw.elf", bytes: Array("not an ELF image at all".utf8))
+        let harness = try ManagerHarness(kernel: kernel)
+        let result = harness.run(.start, "m4")
+        #expect(result.error?.name == .firmwareInvalid)
+        #expect(result.error?.message.contains("'fw.elf'") == true)
+        #expect(kernel.attemptedWrites.isEmpty)
+    }
+
+    @Test func firmwareOutsideTheConfiguredMemoryIsInvalid() throws {
+        let kernel = try FakeKernel()
+        try kernel.add("remoteproc0", name: "m4", parent: "30000000.m4")
+        // Loads at 0x10000000 with no carveout of its own: it must fit the processor's memory.
+        var image = ElfBuilder.minimalRemoteproc()
+        image.resourceTable?.entries.removeFirst()
+        try kernel.installFirmware("fw.elf", bytes: image.build())
+        let harness = try ManagerHarness(kernel: kernel)
+        let inside = try Configuration.parse(files: [
+            ConfigFile(path: "/etc/rprocd/processors.d/m4.rproc", text: "[Match]\nName=m4\n[Memory]\nWindow=0x10000000:0x100000\n"),
+        ])
+        harness.onLoop { $0.configuration = inside }
+        #expect(harness.run(.start, "m4").error == nil)
+        #expect(harness.run(.stop, "m4").error == nil)
+        let outside = try Configuration.parse(files: [
+            ConfigFile(path: "/etc/rprocd/processors.d/m4.rproc", text: "[Match]\nName=m4\n[Memory]\nWindow=0x20000000:0x1000\n"),
+        ])
+        harness.onLoop { $0.configuration = outside }
+        let refused = harness.run(.start, "m4")
+        #expect(refused.error?.name == .firmwareInvalid, "\(String(describing: refused.error))")
+        #expect(kernel.attemptedWrites == ["remoteproc0/state=start", "remoteproc0/state=stop"])
+    }
+
     @Test(arguments: [
         (Operation.stop, "offline", DaemonError.Name.notRunning),
         (.detach, "running", .invalidTransition),
@@ -324,12 +363,37 @@ extension Result {
         #expect(p.state == "crashed")
         #expect(p.crashes == 1)
         #expect(harness.observer.events.contains("added remoteproc1"))
-        #expect(harness.observer.events.contains("state remoteproc0 running->crashed (kernel)"))
-        // Recovery fails: the kernel leaves it offline with power 1 (contract §3.2).
+        #expect(harness.observer.events.contains("state remoteproc0 running->crashed (crash)"))
+        #expect(harness.observer.events.contains("crashed remoteproc0 #1"))
+        // Recovery fails: the kernel leaves it offline with power 1 (contract §3.2). A `start`
+        // returns success and does nothing; rprocd sees that and says so.
         try kernel.set("remoteproc0", state: "offline")
         harness.rescan()
+        try kernel.installFirmware("fw.elf")
+        let start = harness.run(.start, "m4")
+        #expect(start.error?.name == .invalidTransition)
+        #expect(start.error?.message.contains("stuck after a failed recovery") == true)
         #expect(harness.processor("remoteproc0").condition == "stuck-after-failed-recovery")
+        // Now rprocd knows: the next start is refused without a write.
         #expect(harness.enqueue(.start, "m4").error?.name == .invalidTransition)
+        #expect(kernel.attemptedWrites == ["remoteproc0/state=start"])
+    }
+
+    @Test func aCrashRecoveredBetweenTwoPollsIsCountedFromTheKernelLog() throws {
+        let kernel = try FakeKernel()
+        try kernel.add("remoteproc0", name: "m4", parent: "30000000.m4", state: "running")
+        let harness = try ManagerHarness(kernel: kernel)
+        // "crash detected in m4: type watchdog" … "remote processor m4 is now up"; polls only ever see running.
+        harness.onLoop { manager in
+            manager.noteCrash(device: "remoteproc0", type: .watchdog)
+            manager.noteBoot(device: "remoteproc0")
+        }
+        harness.rescan()
+        let p = harness.processor("remoteproc0")
+        #expect(p.crashes == 1)
+        #expect(p.boots == 1)
+        #expect(harness.onLoop { $0.processors["remoteproc0"]!.counters.lastCrashType } == "watchdog")
+        #expect(harness.observer.events.contains("recovered remoteproc0"))
         #expect(kernel.attemptedWrites.isEmpty)
     }
 

@@ -126,4 +126,14 @@ import Testing
         #expect(f.errno == .EOVERFLOW && f.log.first?.text == "size (100000000) does not fit in size_t type")
         #expect((try? KernelLoader(profile: .linux6_1New).loadSegments(image, isMapped: { _, _ in true }).get()) != nil)
     }
+
+    @Test func vringSizesFollowVringSize() {
+        // 16 descriptors, align 16: 16*16 + 2*(3+16) = 294 → 304, + 6 + 8*16 = 438 → one page.
+        let ring = Vring(da: resourceAddressAny, align: 16, count: 16, notifyID: 0, pa: 0)
+        #expect(ring.ringSize == 438)
+        #expect(ring.allocationSize() == 4096)
+        // 256 descriptors, align 4096: 4096 + 518 = 4614 → 8192, + 6 + 2048 = 10246 → three pages.
+        let big = Vring(da: 0, align: 4096, count: 256, notifyID: 0, pa: 0)
+        #expect(big.ringSize == 10246 && big.allocationSize() == 12288)
+    }
 }

@@ -22,6 +22,8 @@ final class BusAPI {
     let logger: Logger
     let registry: ObjectRegistry
     private var server: PrivateBusServer?
+    /// The system bus connection, when the name is owned there.
+    private(set) var systemBus: BusConnection?
     /// The property values last announced, per device, to send PropertiesChanged for what changed.
     private var announced: [String: [String: BusValue]] = [:]
     /// Called for `Reload()`.
@@ -43,6 +45,25 @@ final class BusAPI {
             options: .init(mode: settings.socketMode, group: Self.groupID(settings.socketGroup), busName: Self.busName))
         if Self.groupID(settings.socketGroup) == nil, !settings.socketGroup.isEmpty {
             logger.warning("Group '\(settings.socketGroup)' does not exist; the control socket keeps its group, ignoring SocketGroup=.")
+        }
+        if settings.systemBus { joinSystemBus() }
+    }
+
+    /// Owns `org.daybreak.RemoteProc1` on the system bus (`DBUS_SYSTEM_BUS_ADDRESS` or the default
+    /// socket). Not reachable is normal (containers, early boot): the private socket serves anyway.
+    private func joinSystemBus() {
+        switch registry.joinBus(name: Self.busName) {
+        case .connected(let connection):
+            systemBus = connection
+            connection.onClose = { [weak self] in
+                self?.systemBus = nil
+                self?.logger.warning("Lost the system bus; serving the private socket only.")
+            }
+            logger.info("Owning '\(Self.busName)' on the system bus.")
+        case .notReachable(let reason):
+            logger.info("The system bus is not reachable (\(reason)); serving the private socket only.")
+        case .nameNotAcquired(let reason):
+            logger.warning("Failed to own '\(Self.busName)' on the system bus: \(reason), ignoring; serving the private socket only.")
         }
     }
 
@@ -70,6 +91,8 @@ final class BusAPI {
     func shutdown() {
         server?.close()
         server = nil
+        systemBus?.close()
+        systemBus = nil
     }
 
     /// The gid of `name`, nil when there is no such group.
@@ -110,10 +133,18 @@ final class BusAPI {
 
     func stateChanged(_ processor: ManagedProcessor, old: String, new: String, reason: String) {
         emit(processor.objectPath, Self.processorInterface, "StateChanged", [.string(old), .string(new), .string(reason)])
-        if new == "crashed" {
-            emit(processor.objectPath, Self.processorInterface, "Crashed",
-                 [.string(processor.counters.lastCrashType), .uint32(processor.counters.crashes)])
-        }
+    }
+
+    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) {
+        emit(processor.objectPath, Self.processorInterface, "Crashed", [.string(type), .uint32(count)])
+    }
+
+    func recovered(_ processor: ManagedProcessor) {
+        emit(processor.objectPath, Self.processorInterface, "Recovered", [.uint32(processor.restartCount)])
+    }
+
+    func failed(_ processor: ManagedProcessor, reason: String) {
+        emit(processor.objectPath, Self.processorInterface, "Failed", [.string(reason)])
     }
 
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) {

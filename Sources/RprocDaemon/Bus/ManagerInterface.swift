@@ -57,7 +57,7 @@ extension BusAPI {
         ]
         let properties = [
             BusProperty("Version", "s", change: .constant, get: { _ in .string(DaemonVersion.string) }),
-            BusProperty("SystemBus", "b", change: .emitsChange, get: { _ in .bool(false) }),
+            BusProperty("SystemBus", "b", change: .emitsChange, get: { [unowned self] _ in .bool(self.systemBus?.isOpen == true) }),
         ]
         let pair = [BusArgument("device", "s"), BusArgument("path", "o")]
         let signals = [

@@ -4,6 +4,7 @@
 // recourse (fail, a condition, or a fallback). A pure function of the kernel files: the loop
 // applies the report.
 
+import RprocFirmware
 import RprocModel
 import RprocSystem
 
@@ -27,6 +28,8 @@ struct ExecutionReport: Sendable {
     var condition: Condition?
     /// The kernel refused a write (as opposed to rprocd refusing a step).
     var kernelRefused = false
+    /// Every write made and how it went, in order, for the processor's mirror.
+    var outcomes: [(step: PlanStep, outcome: WriteOutcome)] = []
 }
 
 enum Executor {
@@ -40,7 +43,13 @@ enum Executor {
     }
 
     /// Runs `steps` one write at a time (fallbacks are spliced in where a step asks for them).
-    static func run(_ steps: [PlanStep], kernel: KernelFiles, device: String, name: String) -> ExecutionReport {
+    ///
+    /// - Parameter memory: the processor's `[Memory] Window=`s; the firmware about to boot is checked
+    ///   against them (and against every kernel's loader) before `start` is written.
+    static func run(
+        _ steps: [PlanStep], kernel: KernelFiles, device: String, name: String, memory: [MemoryRegion]? = nil,
+        onStep: (PlanStep) -> Void = { _ in }
+    ) -> ExecutionReport {
         var report = ExecutionReport()
         var queue = steps
         var index = 0
@@ -74,21 +83,23 @@ enum Executor {
                     .invalidTransition, "'\(name)' is '\(state.sysfsValue)' now, so '\(step.write.value)' was not sent to it.")
                 break
             }
-            if case .firmware(let firmware) = step.write, let missing = missingFirmware(firmware, kernel: kernel) {
-                report.error = missing
+            if case .firmware(let firmware) = step.write, let problem = firmwareProblem(firmware, kernel: kernel, memory: memory, name: name) {
+                report.error = problem
                 break
             }
             if step.write == .state(.start), state == .offline, let current = try? kernel.read(.firmware, of: device),
-                let missing = missingFirmware(current, kernel: kernel)
+                let problem = firmwareProblem(current, kernel: kernel, memory: memory, name: name)
             {
-                report.error = missing
+                report.error = problem
                 break
             }
+            onStep(step)
             let outcome: KernelWriteOutcome
             do {
                 outcome = try kernel.perform(RprocSystem.KernelWrite(attribute: step.write.attribute, value: step.write.value), on: device)
             } catch let error as KernelWriteError {
                 let refusal = DaemonError.kernel(error, processor: name)
+                report.outcomes.append((step, .refused(error: refusal.message, stateAfter: error.stateAfter ?? state)))
                 report.kernelRefused = true
                 if follow(step.onRefusal, write: step.write, state: error.stateAfter ?? state, refusal: refusal) {
                     report.kernelRefused = false
@@ -104,6 +115,7 @@ enum Executor {
                 report.error = DaemonError(.kernelRefused, "'\(name)' could not be read after '\(step.write.value)': \(outcome.stateAfterError.map { "\($0)" } ?? "unknown error").")
                 break
             }
+            report.outcomes.append((step, .succeeded(stateAfter: after)))
             if let recourse = step.recourse(after: after) {
                 if follow(recourse, write: step.write, state: after, refusal: nil) { continue }
                 break
@@ -126,18 +138,33 @@ enum Executor {
         }
     }
 
-    /// `FirmwareNotFound` (listing where the kernel looks) when the kernel would not find `firmware`.
-    static func missingFirmware(_ firmware: String, kernel: KernelFiles) -> DaemonError? {
+    /// Why `firmware` would not boot, before the kernel is asked: `FirmwareNotFound` (listing
+    /// where the kernel looks), or `FirmwareInvalid` naming the first finding that every kernel's
+    /// loader (or the memory windows) would refuse. Nil when it looks bootable.
+    static func firmwareProblem(_ firmware: String, kernel: KernelFiles, memory: [MemoryRegion]?, name: String) -> DaemonError? {
         let lookup: FirmwareLookup
         do {
             lookup = try kernel.lookUpFirmware(firmware)
         } catch {
             return DaemonError(.invalidArgs, "\(error)")
         }
-        if lookup.found != nil { return nil }
-        let places = lookup.placesLooked.map { "'\($0)'" }.joined(separator: ", ")
+        guard let found = lookup.found else {
+            let places = lookup.placesLooked.map { "'\($0)'" }.joined(separator: ", ")
+            return DaemonError(
+                .firmwareNotFound,
+                "Firmware '\(firmware)' is not in the kernel's search path (looked in \(places)); install it there or pass another name.")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try kernel.readFirmware(found)
+        } catch {
+            return DaemonError(.firmwareNotFound, "Failed to read firmware '\(found.path)': \(error).")
+        }
+        let report = FirmwareCheck.check(bytes, options: CheckOptions(memory: memory))
+        let everyKernel = Set(KernelProfile.all)
+        guard let fatal = report.errors.first(where: { Set($0.refusedBy).isSuperset(of: everyKernel) }) else { return nil }
         return DaemonError(
-            .firmwareNotFound,
-            "Firmware '\(firmware)' is not in the kernel's search path (looked in \(places)); install it there or pass another name.")
+            .firmwareInvalid,
+            "Firmware '\(firmware)' would not boot on '\(name)': \(fatal.message) (\(fatal.code)); 'rprocctl inspect \(found.path)' shows every finding.")
     }
 }

@@ -55,8 +55,16 @@ final class KernelLogWatcher {
                 continue
             case .record(let record):
                 guard let line = RemoteprocLogLine(record) else { continue }
-                if let type = line.event.crashType { manager?.noteCrashType(device: line.device, type: type.sysfsValue) }
-                if case .other = line.event { continue }
+                switch line.event {
+                case .crashDetected:
+                    manager?.noteCrash(device: line.device, type: line.event.crashType ?? .unknown)
+                case .up:
+                    manager?.noteBoot(device: line.device)
+                case .other:
+                    continue
+                default:
+                    break
+                }
                 devices.insert(line.device)
                 continue
             }

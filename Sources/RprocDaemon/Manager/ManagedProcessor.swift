@@ -17,17 +17,30 @@ public final class ManagedProcessor {
     /// Attributes the driver made read-only.
     public internal(set) var readOnlyAttributes: Set<String>
 
-    public internal(set) var state: ProcessorState
+    /// State, job, counters, last crash, condition and result: RprocModel's mirror of the
+    /// processor, fed with every observation.
+    public internal(set) var mirror: ProcessorMirror
     public internal(set) var firmware: String
     public internal(set) var recovery: String
     public internal(set) var coredump: String
-    public internal(set) var job: Job = .idle
-    public internal(set) var condition: Condition?
-    public internal(set) var result: ProcessorResult = .success
-    public internal(set) var counters: ProcessorCounters
-    public internal(set) var restartCount: UInt32 = 0
-    /// CLOCK_REALTIME µs of the last state change rprocd saw (discovery counts).
-    public internal(set) var stateChangeMicroseconds: UInt64
+
+    public var state: ProcessorState { mirror.state }
+    public var job: Job { mirror.job }
+    public var condition: Condition? { mirror.condition }
+    public var result: ProcessorResult { mirror.result }
+    public var restartCount: UInt32 { mirror.restartCount }
+    public var stateChangeMicroseconds: UInt64 { mirror.stateChangeUSec }
+
+    /// What survives a daemon restart, as the state directory keeps it.
+    public var counters: ProcessorCounters {
+        var counters = ProcessorCounters()
+        counters.boots = mirror.bootCount
+        counters.crashes = mirror.crashCount
+        counters.lastCrashMicroseconds = mirror.lastCrashUSec
+        counters.lastCrashType = mirror.lastCrashType?.sysfsValue ?? ""
+        counters.lastError = mirror.lastError ?? ""
+        return counters
+    }
 
     /// The operation in flight and its job id, while a plan runs.
     var inFlight: (id: UInt32, operation: Operation)?
@@ -43,12 +56,15 @@ public final class ManagedProcessor {
         self.devicePath = devicePath
         self.counterKey = CounterStore.key(name: name, parent: Self.parentDevice(of: devicePath))
         self.readOnlyAttributes = readOnlyAttributes
-        self.state = snapshot.state
+        var mirror = ProcessorMirror(state: snapshot.state, at: now)
+        mirror.restoreCounters(
+            boots: counters.boots, crashes: counters.crashes, lastCrashUSec: counters.lastCrashMicroseconds,
+            lastCrashType: RprocModel.CrashType(sysfs: counters.lastCrashType),
+            lastError: counters.lastError.isEmpty ? nil : counters.lastError)
+        self.mirror = mirror
         self.firmware = snapshot.firmware
         self.recovery = snapshot.recovery
         self.coredump = snapshot.coredump
-        self.counters = counters
-        self.stateChangeMicroseconds = now
         self.worker = worker
     }
 

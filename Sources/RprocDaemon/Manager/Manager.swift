@@ -5,6 +5,7 @@
 import Glibc
 import Logging
 import RprocEventLoop
+import RprocFirmware
 import RprocModel
 import RprocSystem
 
@@ -16,6 +17,12 @@ public protocol ManagerObserver: AnyObject {
     /// Some property of `processor` may have changed (the observer compares with what it sent).
     func processorChanged(_ processor: ManagedProcessor)
     func stateChanged(_ processor: ManagedProcessor, old: String, new: String, reason: String)
+    /// A crash was counted (`type` is empty when the kernel log did not name it yet).
+    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32)
+    /// The kernel recovered the processor by itself.
+    func recovered(_ processor: ManagedProcessor)
+    /// The processor became `failed`.
+    func failed(_ processor: ManagedProcessor, reason: String)
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation)
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?)
 }
@@ -50,7 +57,7 @@ public final class Manager {
 
     private var nextJobID: UInt32 = 1
     /// Which remoteproc core the kernel has, as far as rprocd could tell (contract §0.2).
-    private var flavour: KernelFlavour = .unknown
+    private var flavour: RprocModel.KernelFlavour = .unknown
     private let reader: SerialWorker
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
@@ -179,7 +186,7 @@ public final class Manager {
         for entry in scan.entries {
             if let processor = processors[entry.device.device] {
                 // A processor whose kernel writes are in flight is updated by the job itself.
-                if processor.inFlight == nil { observe(processor, entry.snapshot, reason: reason == "discovery" ? reason : "kernel") }
+                if processor.inFlight == nil { observe(processor, entry.snapshot) }
                 continue
             }
             adopt(entry, now: now, reason: reason)
@@ -229,50 +236,70 @@ public final class Manager {
 
     // MARK: Applying what the kernel shows
 
-    /// Takes in a fresh snapshot of `processor`: counts boots and crashes from the transitions,
-    /// announces StateChanged, infers conditions.
-    func observe(_ processor: ManagedProcessor, _ snapshot: KernelSnapshot, reason: String) {
+    /// Takes in a fresh snapshot of `processor`: the mirror derives boots, crashes, recoveries and
+    /// conditions from the transition.
+    func observe(_ processor: ManagedProcessor, _ snapshot: KernelSnapshot) {
         loop.assertOnLoop()
-        let old = processor.state
-        let new = snapshot.state
         processor.firmware = snapshot.firmware
         processor.recovery = snapshot.recovery
         processor.coredump = snapshot.coredump
-        if old != new {
-            processor.state = new
-            processor.stateChangeMicroseconds = loop.now(CLOCK_REALTIME)
-            var countersChanged = false
-            if new == .running && old != .running {
-                processor.counters.boots &+= 1
-                countersChanged = true
-            }
-            if new == .crashed {
-                processor.counters.crashes &+= 1
-                processor.counters.lastCrashMicroseconds = processor.stateChangeMicroseconds
-                processor.result = .crash
-                countersChanged = true
-                logger.error("Remote processor '\(processor.name)' crashed.", metadata: metadata(processor))
-            }
-            if new.isUp { processor.condition = processor.condition == .heldByOtherUser ? .heldByOtherUser : nil }
-            if new == .offline && old == .crashed && processor.inFlight == nil {
-                // Recovery passes through `offline`; if it stays there, the recovery failed (contract §3.2).
-                processor.condition = .stuckAfterFailedRecovery
-            }
-            if new == .offline && old != .crashed { processor.condition = nil }
-            if countersChanged { saveCounters(processor) }
-            logger.info(
-                "Remote processor '\(processor.name)' changed from '\(old.sysfsValue)' to '\(new.sysfsValue)' (\(reason)).",
-                metadata: metadata(processor))
-            observer?.stateChanged(processor, old: old.sysfsValue, new: new.sysfsValue, reason: reason)
-        }
+        apply(processor.mirror.observe(state: snapshot.state, at: loop.now(CLOCK_REALTIME)), to: processor)
+        let grace = max(3 * settings.pollIntervalMicroseconds, Self.recoveryGrace)
+        apply(processor.mirror.check(now: loop.now(CLOCK_REALTIME), recoveryGrace: grace), to: processor)
         observer?.processorChanged(processor)
     }
 
-    /// The kernel logged "crash detected in …: type T" for `device`: the type of its last crash.
-    func noteCrashType(device: String, type: String) {
+    /// How long a kernel recovery may keep a crashed processor `offline` before rprocd calls it
+    /// stuck (a boot recovery is offline for as long as a boot takes).
+    static let recoveryGrace: UInt64 = 10_000_000
+
+    /// Announces and logs what the mirror derived; saves the counters when they changed.
+    func apply(_ events: [MirrorEvent], to processor: ManagedProcessor) {
+        var save = false
+        for event in events {
+            switch event {
+            case .stateChanged(let from, let to, let reason):
+                logger.info(
+                    "Remote processor '\(processor.name)' changed from '\(from.sysfsValue)' to '\(to.sysfsValue)' (\(reason)).",
+                    metadata: metadata(processor))
+                observer?.stateChanged(processor, old: from.sysfsValue, new: to.sysfsValue, reason: reason.description)
+            case .crashed(let type, let count):
+                save = true
+                logger.error(
+                    "Remote processor '\(processor.name)' crashed\(type.map { " (\($0.sysfsValue))" } ?? ""), crash #\(count).",
+                    metadata: metadata(processor))
+                observer?.crashed(processor, type: type?.sysfsValue ?? "", count: count)
+            case .crashTypeLearned:
+                save = true
+            case .recoveredByKernel:
+                logger.notice("The kernel recovered '\(processor.name)'.", metadata: metadata(processor))
+                observer?.recovered(processor)
+            case .booted:
+                save = true
+            case .conditionChanged(let condition):
+                if let condition {
+                    logger.warning("Remote processor '\(processor.name)' is '\(condition.sysfsValue)'.", metadata: metadata(processor))
+                }
+            case .failed(let reason):
+                observer?.failed(processor, reason: reason)
+            case .jobChanged, .jobFinished:
+                continue
+            }
+        }
+        if save { saveCounters(processor) }
+    }
+
+    /// The kernel logged "crash detected in …: type T" for `device`.
+    func noteCrash(device: String, type: RprocModel.CrashType) {
         guard let processor = processors[device] else { return }
-        processor.counters.lastCrashType = type
-        saveCounters(processor)
+        apply(processor.mirror.noteCrash(type: type, at: loop.now(CLOCK_REALTIME)), to: processor)
+        observer?.processorChanged(processor)
+    }
+
+    /// The kernel logged "remote processor … is now up" for `device`.
+    func noteBoot(device: String) {
+        guard let processor = processors[device], processor.inFlight == nil else { return }
+        apply(processor.mirror.noteBoot(at: loop.now(CLOCK_REALTIME)), to: processor)
         observer?.processorChanged(processor)
     }
 
@@ -378,17 +405,12 @@ public final class Manager {
             return .failure(DaemonError(
                 .busy, "'\(processor.name)' is busy with '\(inFlight.operation.sysfsValue)' (job \(inFlight.id)); try again when it is done."))
         }
-        if processor.job == .failed && operation != .resetFailed && operation != .stop {
-            return .failure(DaemonError(.failed, "'\(processor.name)' is failed: call ResetFailed before starting it again."))
-        }
         if operation == .resetFailed {
-            processor.job = processor.job == .failed ? .idle : processor.job
-            processor.restartCount = 0
-            processor.result = .success
             let id = takeJobID()
             observer?.jobNew(id: id, processor: processor, operation: operation)
+            apply(processor.mirror.resetFailed(), to: processor)
             observer?.processorChanged(processor)
-            observer?.jobRemoved(id: id, processor: processor, operation: operation, result: .success, error: nil)
+            observer?.jobRemoved(id: id, processor: processor, operation: operation, result: processor.result, error: nil)
             completion(.success(()))
             return .success((id, processor))
         }
@@ -407,7 +429,7 @@ public final class Manager {
         }
         let id = takeJobID()
         processor.inFlight = (id, operation)
-        processor.job = plan.steps.first(where: { $0.job != .idle })?.job ?? .idle
+        apply(processor.mirror.beginJob(operation, job: plan.steps.first(where: { $0.job != .idle })?.job ?? .idle), to: processor)
         observer?.jobNew(id: id, processor: processor, operation: operation)
         observer?.processorChanged(processor)
         if plan.steps.isEmpty {
@@ -419,11 +441,29 @@ public final class Manager {
         let device = processor.device
         let name = processor.name
         let steps = plan.steps
-        processor.worker.submit({ Executor.run(steps, kernel: kernel, device: device, name: name) }) { [weak self, weak processor] report in
+        let memory = memoryWindows(of: processor)
+        let stepStarted = LoopBound({ [weak self, weak processor] (step: PlanStep) in
+            guard let self, let processor else { return }
+            self.apply(processor.mirror.beginStep(step), to: processor)
+            self.observer?.processorChanged(processor)
+        }, loop: loop)
+        let loop = self.loop
+        let onStep: @Sendable (PlanStep) -> Void = { step in loop.post { stepStarted.value(step) } }
+        processor.worker.submit({
+            Executor.run(steps, kernel: kernel, device: device, name: name, memory: memory, onStep: onStep)
+        }) { [weak self, weak processor] report in
             guard let self, let processor else { return }
             self.finish(processor, id: id, operation: operation, report: report, completion: completion)
         }
         return .success((id, processor))
+    }
+
+    /// `[Memory] Window=` of the processor's configuration; nil (unknown) when none is configured.
+    func memoryWindows(of processor: ManagedProcessor) -> [MemoryRegion]? {
+        guard let windows = configuration?.processor(name: processor.name, device: processor.device)?.memoryWindows,
+            !windows.isEmpty
+        else { return nil }
+        return windows.map { MemoryRegion(da: $0.deviceAddress, length: $0.length) }
     }
 
     private func takeJobID() -> UInt32 {
@@ -437,25 +477,26 @@ public final class Manager {
     ) {
         loop.assertOnLoop()
         processor.inFlight = nil
-        processor.job = processor.job == .failed ? .failed : .idle
-        var result: ProcessorResult = .success
-        if let report {
-            if let after = report.after { observe(processor, after, reason: operation.sysfsValue) }
-            if let condition = report.condition { processor.condition = condition }
-            if let error = report.error {
-                result = report.kernelRefused ? .kernelRefused : processor.result
-                processor.counters.lastError = error.message
-                saveCounters(processor)
-                logger.error("Failed to \(operation.sysfsValue) '\(processor.name)': \(error.message)", metadata: metadata(processor))
-            } else if operation == .start || operation == .restart || operation == .attach {
-                processor.condition = processor.condition == .heldByOtherUser ? nil : processor.condition
-            }
+        let now = loop.now(CLOCK_REALTIME)
+        for (step, outcome) in report?.outcomes ?? [] {
+            apply(processor.mirror.finishStep(step, outcome: outcome, at: now).events, to: processor)
         }
-        if report?.error == nil && operation == .stop { processor.condition = nil }
-        processor.result = report?.error == nil ? (processor.state == .crashed ? .crash : .success) : result
+        if let after = report?.after {
+            processor.firmware = after.firmware
+            processor.recovery = after.recovery
+            processor.coredump = after.coredump
+            apply(processor.mirror.observe(state: after.state, at: now), to: processor)
+        }
+        let error = report?.error
+        let result: ProcessorResult = error == nil ? .success : (report?.kernelRefused == true ? .kernelRefused : processor.result)
+        apply(processor.mirror.endJob(result: result, error: error?.message), to: processor)
+        if let error {
+            saveCounters(processor)
+            logger.error("Failed to \(operation.sysfsValue) '\(processor.name)': \(error.message)", metadata: metadata(processor))
+        }
         observer?.processorChanged(processor)
-        observer?.jobRemoved(id: id, processor: processor, operation: operation, result: processor.result, error: report?.error)
-        if let error = report?.error { completion(.failure(error)) } else { completion(.success(())) }
+        observer?.jobRemoved(id: id, processor: processor, operation: operation, result: processor.result, error: error)
+        if let error { completion(.failure(error)) } else { completion(.success(())) }
     }
 
     func metadata(_ processor: ManagedProcessor) -> Logger.Metadata {

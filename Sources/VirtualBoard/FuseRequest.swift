@@ -1,0 +1,91 @@
+// A FUSE request and its replies. Every request gets exactly one reply, possibly later and from
+// another thread (libfuse allows both): a blocked `state` write or a blocking `dev/kmsg` read is
+// answered by the timer thread, so no FUSE worker thread ever waits for the model.
+
+import CFuse3
+import Glibc
+import KernelSim
+import RprocFirmware
+
+/// One FUSE request. Call exactly one reply method, once.
+struct FuseRequest: @unchecked Sendable {
+    let raw: fuse_req_t
+
+    /// The caller's credentials, as `fuse_req_ctx` gives them.
+    var callerUID: uid_t { fuse_req_ctx(raw).pointee.uid }
+    var callerGID: gid_t { fuse_req_ctx(raw).pointee.gid }
+
+    /// A key for this request while it waits (the pointer is unique until the reply).
+    var key: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(raw))) }
+
+    func fail(_ code: Int32) { fuse_reply_err(raw, code) }
+    func fail(_ errno: KernelErrno) { fuse_reply_err(raw, errno.rawValue) }
+    func succeed() { fuse_reply_err(raw, 0) }
+
+    func reply(bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { buffer in
+            _ = fuse_reply_buf(raw, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count)
+        }
+    }
+
+    func reply(bytes: [UInt8]) { reply(bytes: bytes[...]) }
+
+    func reply(written: Int) { fuse_reply_write(raw, written) }
+
+    /// The outcome of a model write: the byte count or the errno.
+    func reply(write result: Result<Int, KernelErrno>) {
+        switch result {
+        case .success(let count): reply(written: count)
+        case .failure(let errno): fail(errno)
+        }
+    }
+
+    func reply(entry inode: UInt64, attributes: stat) {
+        var entry = fuse_entry_param()
+        entry.ino = inode
+        entry.attr = attributes
+        // Zero timeouts: the tree changes under the kernel's feet (devcdM, traceN, rpmsg devices),
+        // so the kernel asks again every time, as it effectively does for sysfs.
+        entry.attr_timeout = 0
+        entry.entry_timeout = 0
+        fuse_reply_entry(raw, &entry)
+    }
+
+    func reply(attributes: stat) {
+        var attributes = attributes
+        fuse_reply_attr(raw, &attributes, 0)
+    }
+
+    func reply(link target: String) { fuse_reply_readlink(raw, target) }
+
+    func reply(open info: UnsafeMutablePointer<fuse_file_info>) { fuse_reply_open(raw, info) }
+
+    func reply(create inode: UInt64, attributes: stat, info: UnsafeMutablePointer<fuse_file_info>) {
+        var entry = fuse_entry_param()
+        entry.ino = inode
+        entry.attr = attributes
+        fuse_reply_create(raw, &entry, info)
+    }
+
+    func reply(poll events: Int32) { fuse_reply_poll(raw, UInt32(bitPattern: events)) }
+}
+
+/// The reply or notification a locked section decided on, sent after the lock is released.
+enum DeferredReply {
+    case write(FuseRequest, Result<Int, KernelErrno>)
+    case bytes(FuseRequest, [UInt8])
+    case failure(FuseRequest, Int32)
+    /// `fuse_lowlevel_notify_poll`, then `fuse_pollhandle_destroy`.
+    case pollWakeup(OpaquePointer)
+
+    func send() {
+        switch self {
+        case .write(let request, let result): request.reply(write: result)
+        case .bytes(let request, let bytes): request.reply(bytes: bytes)
+        case .failure(let request, let code): request.fail(code)
+        case .pollWakeup(let handle):
+            fuse_lowlevel_notify_poll(handle)
+            fuse_pollhandle_destroy(handle)
+        }
+    }
+}

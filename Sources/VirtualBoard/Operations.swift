@@ -1,0 +1,364 @@
+// The FUSE low-level operations of the board, one method per request type. Paths come from the
+// inode table; everything about a model path comes from the model.
+
+import CFuse3
+import Glibc
+import KernelSim
+import RprocFirmware
+
+extension BoardFilesystem {
+    // MARK: Names and attributes
+
+    func lookup(_ request: FuseRequest, parent: UInt64, name: String) {
+        monitor.lock()
+        guard let parentPath = nodes.path(of: parent) else {
+            monitor.unlock()
+            return request.fail(ENOENT)
+        }
+        // Search permission on the parent (debugfs is 0700): the VFS's check, since the mount
+        // does not use default_permissions (root must not bypass kernfs's open check).
+        if case .success(.model(.directory(let mode))) = resolveLocked(parentPath),
+            !Self.callerMay(1, mode: mode_t(mode), request: request)
+        {
+            monitor.unlock()
+            return request.fail(EACCES)
+        }
+        let path = NodeTable.join(parentPath, name)
+        switch resolveLocked(path) {
+        case .failure(let code):
+            monitor.unlock()
+            request.fail(code)
+        case .success(let resolved):
+            let inode = nodes.inode(for: path)
+            let attributes = attributesLocked(resolved, path: path, inode: inode)
+            monitor.unlock()
+            request.reply(entry: inode, attributes: attributes)
+        }
+    }
+
+    func getattr(_ request: FuseRequest, inode: UInt64) {
+        monitor.lock()
+        guard let path = nodes.path(of: inode) else {
+            monitor.unlock()
+            return request.fail(ENOENT)
+        }
+        switch resolveLocked(path) {
+        case .failure(let code):
+            monitor.unlock()
+            request.fail(code)
+        case .success(let resolved):
+            let attributes = attributesLocked(resolved, path: path, inode: inode)
+            monitor.unlock()
+            request.reply(attributes: attributes)
+        }
+    }
+
+    func readlink(_ request: FuseRequest, inode: UInt64) {
+        monitor.lock()
+        guard let path = nodes.path(of: inode) else {
+            monitor.unlock()
+            return request.fail(ENOENT)
+        }
+        if FirmwareDirectory.contains(path) {
+            monitor.unlock()
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = Glibc.readlink(firmware.hostPath(ofBoardPath: path), &buffer, buffer.count - 1)
+            guard count >= 0 else { return request.fail(errno) }
+            return request.reply(link: String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        let result = kernel.readLink(path)
+        monitor.unlock()
+        switch result {
+        case .success(let target): request.reply(link: target)
+        case .failure(let errno): request.fail(errno)
+        }
+    }
+
+    func setattr(
+        _ request: FuseRequest, inode: UInt64, attributes: stat, toSet: Int32,
+        info: UnsafeMutablePointer<fuse_file_info>?
+    ) {
+        let path = monitor.withLock { nodes.path(of: inode) }
+        guard let path else { return request.fail(ENOENT) }
+        if FirmwareDirectory.contains(path) {
+            if let code = hostSetattr(firmware.hostPath(ofBoardPath: path), attributes, toSet, info) {
+                return request.fail(code)
+            }
+        } else if toSet & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
+            // The board's files keep the modes and owners the model gives them.
+            return request.fail(EPERM)
+        }
+        // Truncation (`echo start > state` opens with O_TRUNC) and time stamps are accepted and
+        // change nothing, as on sysfs.
+        getattr(request, inode: inode)
+    }
+
+    func statfs(_ request: FuseRequest) {
+        var info = statvfs()
+        info.f_bsize = 4096
+        info.f_frsize = 4096
+        info.f_namemax = 255
+        fuse_reply_statfs(request.raw, &info)
+    }
+
+    // MARK: Directories
+
+    func opendir(_ request: FuseRequest, inode: UInt64, info: UnsafeMutablePointer<fuse_file_info>) {
+        monitor.lock()
+        guard let path = nodes.path(of: inode) else {
+            monitor.unlock()
+            return request.fail(ENOENT)
+        }
+        if case .success(.model(.directory(let mode))) = resolveLocked(path),
+            !Self.callerMay(4, mode: mode_t(mode), request: request)
+        {
+            monitor.unlock()
+            return request.fail(EACCES)
+        }
+        switch listLocked(path) {
+        case .failure(let code):
+            monitor.unlock()
+            request.fail(code)
+        case .success(let names):
+            let parentPath = path.isEmpty ? "" : String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            var entries = [
+                DirectoryEntry(name: ".", inode: inode, mode: S_IFDIR),
+                DirectoryEntry(name: "..", inode: nodes.inode(for: parentPath), mode: S_IFDIR),
+            ]
+            for name in names {
+                let child = NodeTable.join(path, name)
+                guard case .success(let resolved) = resolveLocked(child) else { continue }
+                let childInode = nodes.inode(for: child)
+                let mode = attributesLocked(resolved, path: child, inode: childInode).st_mode & S_IFMT
+                entries.append(DirectoryEntry(name: name, inode: childInode, mode: mode))
+            }
+            monitor.unlock()
+            OpenFile(.directory(entries)).store(in: info)
+            request.reply(open: info)
+        }
+    }
+
+    func readdir(_ request: FuseRequest, size: Int, offset: Int, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let file = OpenFile.borrow(info), case .directory(let entries) = file.kind else {
+            return request.fail(EBADF)
+        }
+        var buffer = [CChar](repeating: 0, count: size)
+        var used = 0
+        buffer.withUnsafeMutableBufferPointer { raw in
+            var index = max(offset, 0)
+            while index < entries.count {
+                var attributes = stat()
+                attributes.st_ino = UInt(entries[index].inode)
+                attributes.st_mode = entries[index].mode
+                let needed = fuse_add_direntry(
+                    request.raw, raw.baseAddress! + used, size - used, entries[index].name, &attributes,
+                    off_t(index + 1))
+                if needed > size - used { break }
+                used += needed
+                index += 1
+            }
+        }
+        buffer.withUnsafeBufferPointer { raw in _ = fuse_reply_buf(request.raw, raw.baseAddress, used) }
+    }
+
+    func releasedir(_ request: FuseRequest, info: UnsafeMutablePointer<fuse_file_info>) {
+        _ = OpenFile.take(info)
+        request.succeed()
+    }
+
+    // MARK: Files
+
+    func open(_ request: FuseRequest, inode: UInt64, info: UnsafeMutablePointer<fuse_file_info>) {
+        let flags = info.pointee.flags
+        let forWriting = flags & O_ACCMODE != O_RDONLY
+        monitor.lock()
+        guard let path = nodes.path(of: inode) else {
+            monitor.unlock()
+            return request.fail(ENOENT)
+        }
+        if FirmwareDirectory.contains(path) {
+            monitor.unlock()
+            return hostOpen(request, hostPath: firmware.hostPath(ofBoardPath: path), flags: flags, mode: 0, info: info)
+        }
+        let node: SimNode
+        switch kernel.stat(path) {
+        case .success(let found): node = found
+        case .failure(let errno):
+            monitor.unlock()
+            return request.fail(errno)
+        }
+        if case .failure(let errno) = kernel.openCheck(path, forWriting: forWriting) {
+            monitor.unlock()
+            return request.fail(errno)
+        }
+        let mode: UInt16
+        let file: OpenFile
+        switch node {
+        case .file(let fileMode, _):
+            mode = fileMode
+            file = OpenFile(.attribute(path))
+        case .characterDevice(let deviceMode) where path == "dev/kmsg":
+            mode = deviceMode
+            file = OpenFile(.kmsg(path))
+            file.cursor = kmsgFirstSequenceLocked()
+            kmsgFiles[ObjectIdentifier(file)] = file
+        case .characterDevice(let deviceMode):
+            // dev/remoteprocN (CONFIG_REMOTEPROC_CDEV): one model write per write(2), as a file.
+            mode = deviceMode
+            file = OpenFile(.attribute(path))
+        case .directory:
+            monitor.unlock()
+            return request.fail(EISDIR)
+        case .symlink:
+            monitor.unlock()
+            return request.fail(ELOOP)
+        }
+        let want: mode_t = (flags & O_ACCMODE != O_WRONLY ? 4 : 0) | (forWriting ? 2 : 0)
+        guard Self.callerMay(want, mode: mode_t(mode), request: request) else {
+            kmsgFiles[ObjectIdentifier(file)] = nil
+            monitor.unlock()
+            return request.fail(EACCES)
+        }
+        monitor.unlock()
+        // direct_io: every read(2) reaches the model; the page cache would hide state changes.
+        info.pointee.direct_io = 1
+        info.pointee.keep_cache = 0
+        file.store(in: info)
+        request.reply(open: info)
+    }
+
+    func read(_ request: FuseRequest, size: Int, offset: Int, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let file = OpenFile.borrow(info) else { return request.fail(EBADF) }
+        switch file.kind {
+        case .host(let fd, _):
+            var buffer = [UInt8](repeating: 0, count: size)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, off_t(offset)) }
+            if count < 0 { return request.fail(errno) }
+            request.reply(bytes: buffer[0..<count])
+        case .attribute(let path):
+            // sysfs: a read at offset 0 runs show() again; later offsets read the same snapshot.
+            let outcome: Result<ArraySlice<UInt8>, KernelErrno> = withService { now in
+                // Files whose read handler sees the offset (devcoredump `data`, debugfs `traceN`).
+                if let ranged = kernel.readRange(path, offset: UInt64(offset), count: size, now: now) {
+                    return ranged.map { $0[...] }
+                }
+                if offset == 0 || file.snapshot == nil {
+                    switch kernel.read(path, now: now) {
+                    case .success(let bytes): file.snapshot = bytes
+                    case .failure(let errno): return .failure(errno)
+                    }
+                }
+                let snapshot = file.snapshot ?? []
+                guard offset < snapshot.count else { return .success([]) }
+                return .success(snapshot[offset..<min(snapshot.count, offset + size)])
+            }
+            switch outcome {
+            case .success(let bytes): request.reply(bytes: bytes)
+            case .failure(let errno): request.fail(errno)
+            }
+        case .kmsg:
+            kmsgRead(request, file: file, size: size, nonBlocking: info.pointee.flags & O_NONBLOCK != 0)
+        case .directory:
+            request.fail(EISDIR)
+        }
+    }
+
+    private func kmsgRead(_ request: FuseRequest, file: OpenFile, size: Int, nonBlocking: Bool) {
+        if let outcome = withService({ _ in kmsgAttempt(file, size: size) }) {
+            return outcome.reply(to: request).send()
+        }
+        if nonBlocking { return request.fail(EAGAIN) }
+        monitor.lock()
+        if let outcome = kmsgAttempt(file, size: size) {
+            monitor.unlock()
+            return outcome.reply(to: request).send()
+        }
+        kmsgReaders[request.key] = KmsgWait(request: request, file: file, size: size)
+        registerForInterrupt(request)
+        monitor.unlock()
+    }
+
+    func write(_ request: FuseRequest, bytes: [UInt8], offset: Int, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let file = OpenFile.borrow(info) else { return request.fail(EBADF) }
+        let path: String
+        switch file.kind {
+        case .host(let fd, _):
+            let count = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            return count < 0 ? request.fail(errno) : request.reply(written: count)
+        case .attribute(let attributePath), .kmsg(let attributePath):
+            path = attributePath
+        case .directory:
+            return request.fail(EISDIR)
+        }
+        // Exactly one model write per write(2), with exactly these bytes.
+        let immediate: Result<Int, KernelErrno>? = withService { now in
+            switch kernel.write(path, bytes: bytes, now: now) {
+            case .completed(let result):
+                return result
+            case .pending(let ticket):
+                pendingWrites.append((ticket, request))
+                registerForInterrupt(request)
+                monitor.broadcast()
+                return nil
+            }
+        }
+        if let immediate { request.reply(write: immediate) }
+    }
+
+    func poll(
+        _ request: FuseRequest, info: UnsafeMutablePointer<fuse_file_info>, handle: OpaquePointer?
+    ) {
+        guard let file = OpenFile.borrow(info), case .kmsg = file.kind else {
+            // sysfs attributes: readable and writable at once, and never notified (remoteproc
+            // never calls sysfs_notify), so the handle is never used.
+            if let handle { fuse_pollhandle_destroy(handle) }
+            return request.reply(poll: Int32(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM))
+        }
+        var replaced: OpaquePointer?
+        let events: Int32 = withService { _ in
+            var events: Int32 = 0
+            if let record = kernel.kmsgRecord(atOrAfter: file.cursor) {
+                events = Int32(POLLIN | POLLRDNORM)
+                if record.sequence > file.cursor { events |= Int32(POLLERR | POLLPRI) }
+            }
+            if let handle {
+                if events == 0 {
+                    replaced = file.pollHandle
+                    file.pollHandle = handle
+                } else {
+                    replaced = handle
+                }
+            }
+            return events
+        }
+        if let replaced { fuse_pollhandle_destroy(replaced) }
+        request.reply(poll: events)
+    }
+
+    func flush(_ request: FuseRequest) { request.succeed() }
+
+    func fsync(_ request: FuseRequest, dataOnly: Bool, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let file = OpenFile.borrow(info), case .host(let fd, _) = file.kind else { return request.succeed() }
+        let result = dataOnly ? fdatasync(fd) : Glibc.fsync(fd)
+        result == 0 ? request.succeed() : request.fail(errno)
+    }
+
+    func release(_ request: FuseRequest, info: UnsafeMutablePointer<fuse_file_info>) {
+        guard let file = OpenFile.take(info) else { return request.succeed() }
+        switch file.kind {
+        case .host(let fd, let writer):
+            close(fd)
+            if let writer { firmware.endWriting(writer) }
+        case .kmsg:
+            let handle = monitor.withLock { () -> OpaquePointer? in
+                kmsgFiles[ObjectIdentifier(file)] = nil
+                defer { file.pollHandle = nil }
+                return file.pollHandle
+            }
+            if let handle { fuse_pollhandle_destroy(handle) }
+        case .attribute, .directory:
+            break
+        }
+        request.succeed()
+    }
+}

@@ -1,1 +1,0 @@
-// Module VirtualBoard: see docs/ARCHITECTURE.md.
