@@ -74,6 +74,8 @@ public struct CrashDetector: Sendable {
     struct Episode: Sendable {
         var at: UInt64
         var hasDump = false
+        /// N of the "handling crash #N" line that belongs to this crash, once read.
+        var kernelCount: UInt32?
     }
 
     public init(device: String, state: ProcessorState, crashCount: UInt32 = 0) {
@@ -99,8 +101,9 @@ public struct CrashDetector: Sendable {
     /// rprocd's operation ended; `state` is what the kernel showed after it.
     public mutating func jobFinished(state: ProcessorState, at now: UInt64) -> [CrashDetection] {
         let finished = operation
-        operation = nil
+        defer { operation = nil }
         if finished == .stop || finished == .restart, state == .offline {
+            if let stopped = episode { lastEpisode = stopped }
             episode = nil
             unexplainedDownSince = nil
         }
@@ -130,16 +133,35 @@ public struct CrashDetector: Sendable {
             let previous = kernelCount
             kernelCount = count
             let missed = previous.map { count > $0 ? count - $0 - 1 : 0 } ?? 0
-            if episode != nil {
+            state = .crashed  // logged right after the kernel set RPROC_CRASHED
+            if var open = episode, open.kernelCount == nil {
+                // The transition of the crash "crash detected" opened.
                 crashCount &+= missed
+                open.kernelCount = count
+                episode = open
                 return []
             }
-            return open(type: takePendingType(at: now), at: now, evidence: .kernelLog, missed: missed)
+            if var last = lastEpisode, episode == nil, last.kernelCount == nil, last.at + Self.typeWindow >= now {
+                // The episode already ended (rprocd stopped or recovered it before this line was read).
+                crashCount &+= missed
+                last.kernelCount = count
+                lastEpisode = last
+                return []
+            }
+            // A crash the counter proves is new (the previous one's recovery went unseen).
+            if episode != nil { lastEpisode = episode }
+            let detections = open(type: takePendingType(at: now), at: now, evidence: .kernelLog, missed: missed)
+            episode?.kernelCount = count
+            return detections
         case .up, .attached:
-            return observe(state: .running, at: now)
-        case .stopped:
-            if operation == nil, episode != nil, state == .crashed { episode = nil }  // NEW kernels: stop while crashed
-            return []
+            // "is now up": the end of a recovery even when no sample showed the processor down.
+            var detections = observe(state: .running, at: now)
+            if let closed = episode {
+                lastEpisode = closed
+                episode = nil
+                detections.append(.recovered(device: device, byKernel: operation == nil))
+            }
+            return detections
         default:
             return []
         }
@@ -160,7 +182,9 @@ public struct CrashDetector: Sendable {
                 detections += open(type: takePendingType(at: now), at: downSince, evidence: .statePoll)
             }
             unexplainedDownSince = nil
-            if let closed = episode {
+            // Only a return from down ends a crash: a `running` sample taken between the crash
+            // report and the kernel's transition to `crashed` does not.
+            if let closed = episode, !old.isUp {
                 lastEpisode = closed
                 episode = nil
                 detections.append(.recovered(device: device, byKernel: operation == nil))

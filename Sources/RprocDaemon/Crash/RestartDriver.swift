@@ -89,6 +89,10 @@ public final class RestartDriver {
     private let clock: () -> UInt64
     private var pending: Pending?
     private var inFlight = false
+    /// Re-armings while the crash was reported but `state` still read up.
+    private var waitedForCrashed = 0
+    static let crashedRetryInterval: UInt64 = 10_000
+    static let crashedWaitLimit = 100
 
     private enum Pending {
         case restart(attempt: UInt32)
@@ -179,13 +183,23 @@ public final class RestartDriver {
         let now = clock()
         switch scheduled {
         case .restart(let attempt):
+            let saved = history
             guard RestartPolicy.admitStart(history: &history, settings: settings, now: now) else {
                 // The window moved on while the timer waited: the limit decides now.
                 limitHit(at: now)
                 return
             }
-            restartCount += 1
             let state = delegate?.restartDriverState(self) ?? .crashed
+            if state.isUp, waitedForCrashed < Self.crashedWaitLimit {
+                // The kernel log reported the crash before the kernel's work set `crashed`: a
+                // `recover` now would be a no-op. Look again shortly.
+                waitedForCrashed += 1
+                history = saved
+                schedule(scheduled, at: now + Self.crashedRetryInterval)
+                return
+            }
+            waitedForCrashed = 0
+            restartCount += 1
             perform(RestartRequest(operation: state == .crashed ? .recover : .start, firmware: nil, reason: .policy(attempt: attempt)))
         case .fallback(let firmware):
             RestartPolicy.beginFallback(history: &history, now: now)

@@ -141,6 +141,12 @@ public struct TraceFollower: Sendable {
                 lines.append(String(decoding: stream[..<newline], as: UTF8.self))
                 stream.removeSubrange(...newline)
             }
+            // A last line without its newline is held for one read; unchanged at the next, it is
+            // complete (remotes often write text without a final newline).
+            if !stream.isEmpty, new.isEmpty, !wrapped {
+                lines.append(String(decoding: stream, as: UTF8.self))
+                stream = []
+            }
             state.partial = stream
             if state.primed {
                 for line in lines { tail.append(line) }
