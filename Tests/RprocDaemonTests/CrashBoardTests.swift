@@ -27,9 +27,26 @@ final class CrashBoardHarness: RestartDriverDelegate {
     var recoveries: [Bool] = []
     var signals: [CrashSignal] = []
     var forwarded: [String] = []
+    var requests: [RestartRequest] = []
+    /// The kernel writes the policy's plans made.
+    var writes: [String] = []
+    let flavour: KernelFlavour
 
-    init(owner: RecoveryOwner, coredump: CoredumpMode?, _ configure: (inout RestartSettings) -> Void = { _ in }) throws {
-        board = try MountedBoard(board: "lab", firmware: ["m4.elf": ElfBuilder.minimalRemoteproc().build()])
+    /// - Parameters:
+    ///   - flavour: `CLASSIC` runs the lab board with `Flavour=CLASSIC` (stop on crashed is EINVAL).
+    init(
+        owner: RecoveryOwner, coredump: CoredumpMode?, flavour: KernelFlavour = .new,
+        _ configure: (inout RestartSettings) -> Void = { _ in }
+    ) throws {
+        self.flavour = flavour
+        var boardFile = "lab"
+        if flavour == .classic {
+            let text = try String(contentsOfFile: MountedBoard.boardFile("lab"), encoding: .utf8)
+            boardFile = NSTemporaryDirectory() + "lab-classic-\(UUID().uuidString).conf"
+            try text.replacingOccurrences(of: "Flavour=NEW", with: "Flavour=CLASSIC").write(toFile: boardFile, atomically: true, encoding: .utf8)
+        }
+        let image = ElfBuilder.minimalRemoteproc().build()
+        board = try MountedBoard(board: boardFile, firmware: ["m4.elf": image, "safe.elf": image])
         kernel = KernelFiles(root: board.mountPoint)
         kmsg = try KmsgReader(kernel: kernel, start: .afterLastRecord)
         stateDirectory = "/dev/shm/rprocd-crash-" + UUID().uuidString
@@ -72,7 +89,6 @@ final class CrashBoardHarness: RestartDriverDelegate {
         while case let step = try kmsg.next(), step != .noMoreForNow {
             guard case .record(let record) = step, let line = RemoteprocLogLine(record), line.device == device else { continue }
             logTail.append(device: device, record.text)
-            if ProcessInfo.processInfo.environment["CRASH_DEBUG"] != nil { print("KMSG", record.text, detector.state) }
             handle(detector.kernelLog(line.event, at: now()))
         }
         handle(detector.observe(state: try kernel.state(of: device), at: now()))
@@ -119,18 +135,19 @@ final class CrashBoardHarness: RestartDriverDelegate {
 
     func restartDriver(_ driver: RestartDriver, perform request: RestartRequest, completion: @escaping (RestartOutcome) -> Void) {
         detector.jobStarted(request.operation)
-        do {
-            switch request.operation {
-            case .recover: try write(.recovery(.recover))
-            case .start: try write(.state(.start))
-            case .stop: try write(.state(.stop))
-            default: Issue.record("unexpected request \(request)")
-            }
-            let state = try kernel.state(of: device)
-            handle(detector.jobFinished(state: state, at: now()))
-            completion(.succeeded(state: state))
-        } catch {
-            completion(.failed(error: "\(error)", state: (try? kernel.state(of: device)) ?? .offline))
+        requests.append(request)
+        // The manager's write path: plan with RprocModel's Planner, run with the daemon's Executor.
+        let state = (try? kernel.state(of: device)) ?? .offline
+        let facts = ProcessorFacts(flavour: flavour, kernelFirmware: try? kernel.firmware(of: device))
+        switch Planner.plan(request.operation, firmware: request.firmware, state: state, job: .idle, facts: facts) {
+        case .failure(let refusal):
+            completion(.failed(error: "\(refusal)", state: state))
+        case .success(let plan):
+            let report = Executor.run(plan.steps, kernel: kernel, device: device, name: "m4")
+            writes += report.completed.map(\.description)
+            let after = (try? kernel.state(of: device)) ?? .offline
+            handle(detector.jobFinished(state: after, at: now()))
+            if let error = report.error { completion(.failed(error: error.message, state: after)) } else { completion(.succeeded(state: after)) }
         }
     }
 
@@ -218,6 +235,62 @@ struct CrashBoardTests {
         #expect(h.driver.result == .startLimitHit)
         #expect(try h.kernel.state(of: h.device) == .offline)  // FailureAction=stop (NEW kernels stop a crashed one)
         #expect(h.crashEvents.count == 4)
+    }
+
+    @Test(arguments: [KernelFlavour.new, .classic])
+    func aCrashLoopBootsTheFallbackFirmwareOnce(flavour: KernelFlavour) throws {
+        let h = try CrashBoardHarness(owner: .rprocd, coredump: nil, flavour: flavour) {
+            $0.restartSec = .zero
+            $0.startLimitBurst = 2
+            $0.startLimitIntervalSec = .seconds(60)
+            $0.fallbackFirmware = "safe.elf"
+        }
+        try h.start()
+        for _ in 0..<3 {
+            try h.crash(1)
+            #expect(try h.pump { h.timer.armedAt != nil })
+            h.timer.armedAt = nil
+            h.driver.timerFired()
+        }
+        #expect(h.requests.map(\.reason) == [.policy(attempt: 1), .policy(attempt: 2), .fallback])
+        #expect(try h.kernel.firmware(of: h.device) == "safe.elf")
+        #expect(try h.kernel.state(of: h.device) == .running)
+        #expect(h.driver.result == .fallback)
+        #expect(h.driver.fallbackBooted == "safe.elf")
+        // The switch needed the processor offline: on CLASSIC a crashed one is recovered first.
+        let fallbackWrites = Array(h.writes.suffix(from: 2))
+        if flavour == .classic {
+            #expect(fallbackWrites == ["recovery ← recover", "state ← stop", "firmware ← safe.elf", "state ← start"])
+        } else {
+            #expect(fallbackWrites == ["state ← stop", "firmware ← safe.elf", "state ← start"])
+        }
+        #expect(h.crashEvents.count == 3)
+    }
+
+    @Test func anInlineDumpIsReleasedWhileTheRecoveryWaitsForIt() throws {
+        let h = try CrashBoardHarness(owner: .rprocd, coredump: .inline) { $0.restartSec = .zero }
+        try h.start()
+        try h.crash(1)
+        #expect(try h.pump { h.timer.armedAt != nil })
+        // The processor's worker: `recovery ← recover` blocks until the dump is released.
+        let kernel = h.kernel
+        let finished = DispatchSemaphore(value: 0)
+        let worker = Thread {
+            _ = try? kernel.perform(RprocSystem.KernelWrite.recovery(.recover), on: "remoteproc0")
+            finished.signal()
+        }
+        worker.start()
+        // The coredump worker: collect until the dump is there, read and released.
+        var collected = 0
+        for _ in 0..<2000 where collected == 0 {
+            collected = h.collect().collected.count
+            if collected == 0 { usleep(2000) }
+        }
+        #expect(collected == 1)
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+        #expect(try h.kernel.state(of: h.device) == .running)
+        let entry = try #require(try h.store.list().first)
+        #expect(entry.size > 52)  // at least an ELF header: read through the inline callback
     }
 
     @Test func aThousandCrashesNoneLostNoDescriptorOrMemoryGrowth() throws {

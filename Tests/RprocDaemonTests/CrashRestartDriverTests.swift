@@ -273,6 +273,19 @@ final class FakeRestartManager: RestartDriverDelegate {
         #expect(h.driver.admitUserStart())
     }
 
+    @Test func theMirrorsEventsDriveItWithoutASecondCrashedSignal() {
+        let h = Harness()
+        h.driver.handle(MirrorEvent.crashed(type: nil, count: 4))
+        #expect(h.timer.armedAt != nil)
+        #expect(h.manager.signals.isEmpty)
+        h.driver.handle(MirrorEvent.crashTypeLearned(.watchdog))
+        #expect(h.driver.lastCrashType == .watchdog)
+        h.driver.handle(MirrorEvent.recoveredByKernel)
+        h.fire()
+        #expect(h.manager.requests.map(\.operation) == [.recover])
+        #expect(h.manager.signals == [.recovered(restarts: 1)])
+    }
+
     @Test func ownershipSetsRecoveryAndCoredumpAndHandsRecoveryBack() {
         let start = CrashSettings.startSteps(owner: .rprocd, coredump: .enabled, current: ("enabled", "disabled"), state: .running)
         #expect(start.map(\.write) == [.recovery(.disable), .coredump(.enabled)])

@@ -5,54 +5,60 @@
 //
 // # INTEGRATION (what the manager must do)
 //
+// Crash detection. The manager now counts crashes with RprocModel's `ProcessorMirror` (observe,
+// noteCrash, noteBoot). Two ways to drive the policy; pick ONE source of `CrashCount`:
+//   (a) keep the mirror: pass every `MirrorEvent` that `Manager.apply` handles to
+//       `driver.handle(event)` as well (it reacts to `.crashed` and `.crashTypeLearned`; the
+//       manager keeps announcing `Crashed`/`Recovered` from the mirror);
+//   (b) or replace the mirror's crash counting with `CrashDetector`, which also reads
+//       "handling crash #N" (crashes lost between two inputs are counted: `CrashEvent.missed`) and
+//       devcoredumps (a dump with no crash seen is one crash): feed it every `state` sample
+//       (`detector.observe(state:at:)`), every `RemoteprocLogLine` of the processor
+//       (`detector.kernelLog(line.event, at:)`), job begin/end (`jobStarted(_:)`,
+//       `jobFinished(state:at:)`), each collected dump (`devcoredumpAppeared(at:)`), and at
+//       adoption `detector.adopt(at:)`; pass each `CrashDetection` to `driver.handle(_:)`, which then
+//       announces `Crashed`; `CrashCount` = `detector.crashCount`. CrashBoardTests wires (b).
+//
 // Per processor, at adoption (`Manager.adopt`), with `config` = `configuration.processor(name:device:)`:
-//   - `detector = CrashDetector(device:, state:, crashCount: counters.crashes)`; then
-//     `detector.adopt(at: now)` (a processor adopted `crashed` is one crash, evidence `adopted`).
 //   - `driver = RestartDriver(device:, owner: config.recovery.owner, settings: config.restartSettings,
 //      timer: LoopRestartTimer(loop:) { [weak driver] in driver?.timerFired() },
-//      clock: { loop.now(CLOCK_REALTIME) })`, `driver.delegate = manager`.
+//      clock: { loop.now(CLOCK_REALTIME) })`, `driver.delegate = manager`; `update(owner:settings:)` on Reload.
 //   - `trace = TraceFollower(device:, adoptingExisting: state.isUp)`.
-//   - `CrashSettings.startSteps(...)` → run those steps (plan `.setFirmware`-like, job `.idle`) on the
-//     processor's worker: `recovery ← disabled` for Owner=rprocd (a crash then stays `crashed`),
-//     `recovery ← enabled` for Owner=kernel, `coredump ← Mode=` (left out while crashed: EBUSY;
-//     call `startSteps` again after the next recovery).
-// Events in (all on the loop):
-//   - every `state` sample (`Manager.observe`, poll and the re-read after each write):
-//     `detector.observe(state:at:)` → each detection to `driver.handle(_:)` and to the manager's
-//     counters (`CrashCount` = `detector.crashCount`, `LastCrashUSec` = event.at, save them).
-//   - `KernelLogWatcher.drain`: every `RemoteprocLogLine` of the processor to
-//     `detector.kernelLog(line.event, at: now)` (→ `driver.handle`) and `kernelLogTail.append(device:, record.text)`.
-//     "crash detected …" / "handling crash #N" are the event-driven path (ms after the crash).
-//   - jobs: `detector.jobStarted(operation)` when a plan starts, `detector.jobFinished(state:at:)`
-//     when it ends (→ `driver.handle`); a user `start`/`restart` also calls `driver.userStarted()`
-//     (and may first call `driver.admitUserStart()`: false → refuse with `Failed`), a user `stop`
-//     `driver.userStopped()`, `ResetFailed` `driver.resetFailed()`.
-//   - udev (`UdevMonitor`, subsystem `devcoredump`, action `add`), every crash detection and every
-//     poll: submit `collector.collect(contexts)` on ONE dedicated SerialWorker ("rproc-coredump",
-//     never the processor's worker: an `inline` dump must be read and released while that worker's
-//     `recovery ← recover` write is still blocked in the kernel). `contexts` maps each managed device
-//     to a `CoredumpContext` (firmware, `driver.lastCrashType`, counters, `kernelLogTail.lines(of:)`,
-//     `trace.tail.lines`, `CoredumpRetention(config.coredump)`). For each `collected` entry call
-//     `detector.devcoredumpAppeared(at:)` (→ `driver.handle`); log each `problems` line + ", ignoring".
-//   - trace: while the processor is up, every second (and before a collection) on the scan worker
-//     `TraceFollower.read(kernel, device:)`, then on the loop `trace.ingest(contents, at: now)`:
-//     `forward` lines to the journal (fields DEVICE=, NAME=, TRACE_BUFFER=) and as `LogLines(as)`.
+//   - `CrashSettings.startSteps(owner:coredump: config.coredump.mode, current:state:)` → run those
+//     steps through `Executor.run` on the processor's worker: `recovery ← disabled` for Owner=rprocd
+//     (a crash then stays `crashed`, contract §3.3), `recovery ← enabled` for Owner=kernel,
+//     `coredump ← Mode=` (left out while crashed: EBUSY; run `startSteps` again after a recovery).
+// Jobs: a user `start`/`restart` calls `driver.userStarted()` (and may first call
+//   `driver.admitUserStart()`: false → refuse with `Failed`), a user `stop` `driver.userStopped()`,
+//   `ResetFailed` `driver.resetFailed()` next to `mirror.resetFailed()`.
+// Coredumps: on a udev `add` of subsystem `devcoredump` (`UdevMonitor`), after every crash and with
+//   every poll, submit `collector.collect(contexts)` on ONE dedicated SerialWorker ("rproc-coredump",
+//   never the processor's worker: an `inline` dump must be read and released while that worker's
+//   `recovery ← recover` write is still blocked in the kernel, CrashBoardTests shows it). `contexts`
+//   maps each managed device to a `CoredumpContext` (firmware, `driver.lastCrashType`, counters,
+//   `kernelLogTail.lines(of:)` — append every RemoteprocLogLine's text to one `KernelLogTail` —,
+//   `trace.tail.lines`, `CoredumpRetention(config.coredump)`). Log each `problems` line + ", ignoring".
+// Trace: while a processor is up, every `PollIntervalSec=` (and before a collection) on the scan worker
+//   `TraceFollower.read(kernel, device:)`, then on the loop `trace.ingest(contents, at: now)`:
+//   `forward` lines to the journal (fields DEVICE=, NAME=, TRACE_BUFFER=) and as `LogLines(as)`.
 // Writes out (`RestartDriverDelegate.restartDriver(_:perform:completion:)`): plan
-// `Planner.plan(request.operation, firmware: request.firmware, …)` with `byPolicy` semantics
-// (`recover` on a crashed processor is `recovery ← recover`: stop, dump, reload, start; the fallback's
-// `restart` on a crashed processor is recover, stop, `firmware ←`, start on CLASSIC), run it like any
-// job (JobNew/JobRemoved, Busy for users meanwhile) and call `completion(.succeeded(state:))` or
-// `.failed(error:state:)`. `restartDriverState` returns the processor's last state.
-// D-Bus (docs/dbus-api.md): `announce` → signals `Crashed(s,u)`, `Recovered(u)`, `Failed(s)` on the
-// processor object; properties `RestartCount` = `driver.restartCount`, `Result` = `driver.result`
-// (when no job result is newer), `NextRestartUSec` = `driver.nextRestartUSec`, `LastCrashType` =
-// `driver.lastCrashTypeString`, `Job` = `failed` while `driver.isFailed`; `GetLog(u n)` =
-// `trace.log(last: n)`; Manager `ListCoredumps`/`DescribeCoredump`/`OpenCoredump` from
-// `CoredumpStore(stateDirectory:)` (`list`, `describe`, `open`; `NoSuchCoredump` → error
-// `org.daybreak.RemoteProc1.Error.NoSuchCoredump`; the fd is sent as `h` and closed after the reply).
-// Clean exit (`Daemon` on SIGTERM, after the bus is closed): `CrashSettings.exitSteps(owner:)` on each
-// processor's worker, waited for: Owner=rprocd hands recovery back (`recovery ← enabled`, which also
-// recovers a processor that is crashed now, so no crash goes unrecovered while rprocd is away).
+//   `Planner.plan(request.operation, firmware: request.firmware, …)`, begin it with
+//   `mirror.beginJob(operation, job:, byPolicy: true)` (so the mirror's `RestartCount` agrees with
+//   `driver.restartCount`), run it like any job (JobNew/JobRemoved; users get Busy meanwhile) and call
+//   `completion(.succeeded(state:))` or `.failed(error:state:)`. A crashed processor's `recover` is
+//   `recovery ← recover` (stop, dump, reload, start); the fallback's `restart` on a crashed processor
+//   is recover, stop, `firmware ←`, start on CLASSIC kernels (stop on crashed is EINVAL there).
+//   `restartDriverState` returns the processor's last state.
+// D-Bus (docs/dbus-api.md): `announce` → `.crashed` → observer.crashed (path (b) only),
+//   `.recovered` → observer.recovered, `.failed(reason)` → `mirror.enterFailed(result: driver.result,
+//   reason:)` + observer.failed. Properties: `NextRestartUSec` = `driver.nextRestartUSec`,
+//   `LastCrashType` = `driver.lastCrashTypeString`, `Result` = `driver.result` after a crash or a
+//   policy decision, `Job` = `failed` while `driver.isFailed`. `GetLog(u n)` = `trace.log(last: n)`.
+//   Manager methods: replace the three coredump placeholders in `BusAPI.managerDescription()` with
+//   `CoredumpBusMethods.methods(store: CoredumpStore(stateDirectory:), validate: { _ = try lookup($0) })`.
+// Clean exit (`Daemon` on SIGTERM, after the bus is closed): `CrashSettings.exitSteps(owner:…)` on each
+//   processor's worker, waited for: Owner=rprocd hands recovery back (`recovery ← enabled`, which also
+//   recovers a processor crashed now, so no crash goes unrecovered while rprocd is away).
 
 import RprocModel
 

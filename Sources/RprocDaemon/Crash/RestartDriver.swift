@@ -133,11 +133,27 @@ public final class RestartDriver {
         }
     }
 
+    /// What the manager's `ProcessorMirror` derived (the manager announces `Crashed` and the
+    /// kernel's recoveries from these itself, so the driver only decides here).
+    public func handle(_ event: MirrorEvent) {
+        switch event {
+        case .crashed(let type, let count):
+            crashed(CrashEvent(device: device, type: type, count: count, at: clock(), evidence: .kernelLog, missed: 0), announce: false)
+        case .crashTypeLearned(let type):
+            lastCrashType = type
+            delegate?.restartDriverChanged(self)
+        default:
+            break
+        }
+    }
+
     /// A crash: record it and, when rprocd owns recovery, apply `Restart=`.
-    public func crashed(_ event: CrashEvent) {
+    ///
+    /// - Parameter announce: emit `Crashed` (false when the caller already did).
+    public func crashed(_ event: CrashEvent, announce: Bool = true) {
         lastCrashType = event.type
         result = .crash
-        delegate?.restartDriver(self, announce: .crashed(type: event.type?.sysfsValue ?? "", count: event.count))
+        if announce { delegate?.restartDriver(self, announce: .crashed(type: event.type?.sysfsValue ?? "", count: event.count)) }
         defer { delegate?.restartDriverChanged(self) }
         guard owner == .rprocd, !isFailed, pending == nil, !inFlight else { return }
         decide(after: .crash)
