@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RprocBus", targets: ["RprocBus"]),
         .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
         .library(name: "KernelSim", targets: ["KernelSim"]),
+        .library(name: "VirtualBoard", targets: ["VirtualBoard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

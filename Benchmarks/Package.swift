@@ -29,5 +29,12 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
+        // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
+        .executableTarget(name: "DaemonStartup"),
+        .executableTarget(
+            name: "BoardBench",
+            dependencies: [
+                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
+            ]),
     ]
 )

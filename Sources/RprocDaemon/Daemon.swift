@@ -15,8 +15,8 @@ public enum DaemonVersion {
 
 /// Runs rprocd.
 public enum Daemon {
-    /// Runs the daemon until SIGTERM or SIGINT. Returns the process exit status.
-    public static func run(_ invocation: DaemonInvocation) -> Int32 {
+    /// Runs the daemon until SIGTERM or SIGINT, then exits the process with its status.
+    public static func run(_ invocation: DaemonInvocation) -> Never {
         bootstrapLogging(level: invocation.logLevel)
         let logger = Logger(label: "rprocd")
         // Before any thread starts: signals reach the loop's signalfd only when every thread blocks them.
@@ -27,26 +27,25 @@ public enum Daemon {
             loop = try EventLoop()
         } catch {
             logger.critical("Failed to create the event loop: \(error)")
-            return 1
+            Glibc.exit(1)
         }
         let runtime: DaemonRuntime
         do {
             runtime = try DaemonRuntime(invocation: invocation, loop: loop, logger: logger)
         } catch {
             logger.critical("Failed to start: \(error)")
-            return 1
+            Glibc.exit(1)
         }
         runtime.start()
-        let code: Int32
+        var code: Int32
         do {
             code = try loop.run()
         } catch {
             logger.critical("The event loop failed: \(error)")
-            runtime.shutdown()
-            return 1
+            code = 1
         }
         runtime.shutdown()
-        return code
+        withExtendedLifetime(runtime) { Glibc.exit(code) }
     }
 
     /// Installs `JournalLogHandler` as swift-log's backend (once per process).
@@ -63,6 +62,7 @@ final class DaemonRuntime: ManagerObserver {
     let logger: Logger
     let manager: Manager
     private var watcher: KernelLogWatcher?
+    private var udev: UdevWatcher?
     private var signals: [SignalSource] = []
     private var lastStatus = ""
     private var ready = false
@@ -112,10 +112,13 @@ final class DaemonRuntime: ManagerObserver {
             logger.warning("Failed to enable the watchdog: \(error), ignoring.")
         }
         do {
-            watcher = try KernelLogWatcher(manager: manager, logger: logger)
+            let watcher = try KernelLogWatcher(manager: manager, logger: logger)
+            self.watcher = watcher
+            manager.beforePoll = { [weak watcher] in watcher?.drain() }
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }
+        udev = UdevWatcher(manager: manager, logger: logger)
         manager.start { [weak self] in
             self?.discovered()
             self?.manager.autoStart()
@@ -159,6 +162,7 @@ final class DaemonRuntime: ManagerObserver {
 
     func shutdown() {
         watcher?.cancel()
+        udev?.cancel()
         api?.shutdown()
         manager.shutdown()
         for source in signals { source.cancel() }

@@ -169,9 +169,10 @@ public final class BoardFilesystem: @unchecked Sendable {
         return .success(names)
     }
 
-    /// The attributes of a resolved node. Call with `monitor` held (directories count their
-    /// subdirectories for `st_nlink`).
-    func attributesLocked(_ resolved: Resolved, path: String, inode: UInt64) -> stat {
+    /// The attributes of a resolved node. Call with `monitor` held. With `countLinks`, a
+    /// directory's `st_nlink` counts its subdirectories (2 + n, as kernfs shows); lookups skip
+    /// that (the kernel asks getattr again before it shows attributes: the timeout is 0).
+    func attributesLocked(_ resolved: Resolved, path: String, inode: UInt64, countLinks: Bool = false) -> stat {
         var info: stat
         switch resolved {
         case .host(let host):
@@ -187,7 +188,7 @@ public final class BoardFilesystem: @unchecked Sendable {
             switch node {
             case .directory(let mode):
                 info.st_mode = S_IFDIR | mode_t(mode)
-                info.st_nlink = 2 + UInt(subdirectoryCountLocked(path))
+                info.st_nlink = 2 + UInt(countLinks ? subdirectoryCountLocked(path) : 0)
             case .file(let mode, let size):
                 info.st_mode = S_IFREG | mode_t(mode)
                 info.st_nlink = 1

@@ -94,6 +94,8 @@ public final class BoardMount: @unchecked Sendable {
     public func run() -> Int32 {
         filesystem.startTimer()
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 10)
+        // Multithreaded although no handler blocks: with one thread, a descheduled loop stalls every
+        // caller (measured: p50 39 µs but p99 2.6-8 ms for a state read under load, vs 131 µs).
         let result = fuse_session_loop_mt_32(session, &config)
         filesystem.stopTimer()
         fuse_session_unmount(session)

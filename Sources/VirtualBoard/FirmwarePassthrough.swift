@@ -122,8 +122,10 @@ extension BoardFilesystem {
         else { return request.fail(ENOENT) }
         guard fromFirmware || toFirmware else { return request.fail(EPERM) }
         guard fromFirmware && toFirmware else { return request.fail(EXDEV) }
-        // RENAME_NOREPLACE / RENAME_EXCHANGE would need renameat2; plain rename is what staging uses.
-        guard flags == 0 else { return request.fail(EINVAL) }
+        // RENAME_NOREPLACE (1) by checking first (mv uses it); RENAME_EXCHANGE is not offered.
+        guard flags == 0 || flags == 1 else { return request.fail(EINVAL) }
+        var existing = stat()
+        if flags == 1, lstat(firmware.hostPath(ofBoardPath: to), &existing) == 0 { return request.fail(EEXIST) }
         guard Glibc.rename(firmware.hostPath(ofBoardPath: from), firmware.hostPath(ofBoardPath: to)) == 0 else {
             return request.fail(errno)
         }

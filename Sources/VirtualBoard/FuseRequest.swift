@@ -44,10 +44,13 @@ struct FuseRequest: @unchecked Sendable {
         var entry = fuse_entry_param()
         entry.ino = inode
         entry.attr = attributes
-        // Zero timeouts: the tree changes under the kernel's feet (devcdM, traceN, rpmsg devices),
-        // so the kernel asks again every time, as it effectively does for sysfs.
+        // Attributes are never cached (sizes, modes and existence change: devcdM, traceN, rpmsg
+        // devices), so every stat and open reaches the model, which answers ENOENT for a name
+        // that went away. Names are cached for a second to spare a LOOKUP per path component:
+        // a cached name of a removed node still fails at getattr/open, and a new name is never
+        // cached negatively (lookups of missing names reply ENOENT, not a negative entry).
         entry.attr_timeout = 0
-        entry.entry_timeout = 0
+        entry.entry_timeout = 1
         fuse_reply_entry(raw, &entry)
     }
 
@@ -64,6 +67,7 @@ struct FuseRequest: @unchecked Sendable {
         var entry = fuse_entry_param()
         entry.ino = inode
         entry.attr = attributes
+        entry.entry_timeout = 1
         fuse_reply_create(raw, &entry, info)
     }
 

@@ -9,68 +9,102 @@ import RprocFirmware
 extension BoardFilesystem {
     // MARK: Names and attributes
 
-    func lookup(_ request: FuseRequest, parent: UInt64, name: String) {
+    /// What a locked section decided to answer; sent once the lock is released.
+    enum Answer {
+        case failure(Int32)
+        case entry(UInt64, stat)
+        case attributes(stat)
+        case link(String)
+        case opened
+    }
+
+    /// Runs `body` with the lock held and sends its answer after releasing it.
+    private func answer(_ request: FuseRequest, open info: UnsafeMutablePointer<fuse_file_info>? = nil, _ body: () -> Answer) {
         monitor.lock()
-        guard let parentPath = nodes.path(of: parent) else {
-            monitor.unlock()
-            return request.fail(ENOENT)
+        let decided = body()
+        monitor.unlock()
+        switch decided {
+        case .failure(let code): request.fail(code)
+        case .entry(let inode, let attributes): request.reply(entry: inode, attributes: attributes)
+        case .attributes(let attributes): request.reply(attributes: attributes)
+        case .link(let target): request.reply(link: target)
+        case .opened: request.reply(open: info!)
         }
-        // Search permission on the parent (debugfs is 0700): the VFS's check, since the mount
-        // does not use default_permissions (root must not bypass kernfs's open check).
-        if case .success(.model(.directory(let mode))) = resolveLocked(parentPath),
-            !Self.callerMay(1, mode: mode_t(mode), request: request)
-        {
-            monitor.unlock()
-            return request.fail(EACCES)
-        }
-        let path = NodeTable.join(parentPath, name)
-        switch resolveLocked(path) {
-        case .failure(let code):
-            monitor.unlock()
-            request.fail(code)
-        case .success(let resolved):
-            let inode = nodes.inode(for: path)
-            let attributes = attributesLocked(resolved, path: path, inode: inode)
-            monitor.unlock()
-            request.reply(entry: inode, attributes: attributes)
+    }
+
+    /// The VFS's permission check on a model directory for a caller that is not root (debugfs is
+    /// 0700); needed because the mount does not use default_permissions (root must not bypass
+    /// kernfs's open check). Call with `monitor` held.
+    private func directoryDeniesLocked(_ path: String, _ want: mode_t, _ request: FuseRequest) -> Bool {
+        guard case .success(.model(.directory(let mode))) = resolveLocked(path) else { return false }
+        return !Self.callerMay(want, mode: mode_t(mode), request: request)
+    }
+
+    func lookup(_ request: FuseRequest, parent: UInt64, name: String) {
+        answer(request) {
+            guard let parentPath = nodes.path(of: parent) else { return .failure(ENOENT) }
+            if directoryDeniesLocked(parentPath, 1, request) { return .failure(EACCES) }
+            let path = NodeTable.join(parentPath, name)
+            switch resolveLocked(path) {
+            case .failure(let errno): return .failure(errno.rawValue)
+            case .success(let resolved):
+                let inode = nodes.inode(for: path)
+                return .entry(inode, attributesLocked(resolved, path: path, inode: inode))
+            }
         }
     }
 
     func getattr(_ request: FuseRequest, inode: UInt64) {
-        monitor.lock()
-        guard let path = nodes.path(of: inode) else {
-            monitor.unlock()
-            return request.fail(ENOENT)
-        }
-        switch resolveLocked(path) {
-        case .failure(let code):
-            monitor.unlock()
-            request.fail(code)
-        case .success(let resolved):
-            let attributes = attributesLocked(resolved, path: path, inode: inode)
-            monitor.unlock()
-            request.reply(attributes: attributes)
+        answer(request) {
+            guard let path = nodes.path(of: inode) else { return .failure(ENOENT) }
+            switch resolveLocked(path) {
+            case .failure(let errno): return .failure(errno.rawValue)
+            case .success(let resolved):
+                return .attributes(attributesLocked(resolved, path: path, inode: inode, countLinks: true))
+            }
         }
     }
 
     func readlink(_ request: FuseRequest, inode: UInt64) {
+        answer(request) {
+            guard let path = nodes.path(of: inode) else { return .failure(ENOENT) }
+            if FirmwareDirectory.contains(path) {
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let count = Glibc.readlink(firmware.hostPath(ofBoardPath: path), &buffer, buffer.count - 1)
+                guard count >= 0 else { return .failure(errno) }
+                return .link(String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            switch kernel.readLink(path) {
+            case .success(let target): return .link(target)
+            case .failure(let errno): return .failure(errno.rawValue)
+            }
+        }
+    }
+
+    /// access(2): the VFS's generic check. Root passes (even W_OK on a 0444 attribute: kernfs's
+    /// extra check is only at open), except X_OK on a file without any execute bit.
+    func access(_ request: FuseRequest, inode: UInt64, mask: Int32) {
         monitor.lock()
-        guard let path = nodes.path(of: inode) else {
-            monitor.unlock()
-            return request.fail(ENOENT)
-        }
-        if FirmwareDirectory.contains(path) {
-            monitor.unlock()
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = Glibc.readlink(firmware.hostPath(ofBoardPath: path), &buffer, buffer.count - 1)
-            guard count >= 0 else { return request.fail(errno) }
-            return request.reply(link: String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        let result = kernel.readLink(path)
-        monitor.unlock()
-        switch result {
-        case .success(let target): request.reply(link: target)
-        case .failure(let errno): request.fail(errno)
+        defer { monitor.unlock() }
+        guard let path = nodes.path(of: inode) else { return request.fail(ENOENT) }
+        switch resolveLocked(path) {
+        case .failure(let errno):
+            request.fail(errno)
+        case .success(.host):
+            request.fail(Glibc.access(firmware.hostPath(ofBoardPath: path), mask) == 0 ? 0 : errno)
+        case .success(.model(let node)):
+            let mode: mode_t
+            switch node {
+            case .directory(let bits), .file(let bits, _), .characterDevice(let bits): mode = mode_t(bits)
+            case .symlink: mode = 0o777
+            }
+            let want = mode_t(mask & 7)
+            if request.callerUID == 0 {
+                let isDirectory: Bool = if case .directory = node { true } else { false }
+                let executeDenied = want & 1 != 0 && !isDirectory && mode & 0o111 == 0
+                return request.fail(executeDenied ? EACCES : 0)
+            }
+            request.fail(Self.callerMay(want, mode: mode, request: request) ? 0 : EACCES)
         }
     }
 
@@ -104,22 +138,14 @@ extension BoardFilesystem {
     // MARK: Directories
 
     func opendir(_ request: FuseRequest, inode: UInt64, info: UnsafeMutablePointer<fuse_file_info>) {
-        monitor.lock()
-        guard let path = nodes.path(of: inode) else {
-            monitor.unlock()
-            return request.fail(ENOENT)
-        }
-        if case .success(.model(.directory(let mode))) = resolveLocked(path),
-            !Self.callerMay(4, mode: mode_t(mode), request: request)
-        {
-            monitor.unlock()
-            return request.fail(EACCES)
-        }
-        switch listLocked(path) {
-        case .failure(let code):
-            monitor.unlock()
-            request.fail(code)
-        case .success(let names):
+        answer(request, open: info) {
+            guard let path = nodes.path(of: inode) else { return .failure(ENOENT) }
+            if directoryDeniesLocked(path, 4, request) { return .failure(EACCES) }
+            let names: [String]
+            switch listLocked(path) {
+            case .failure(let errno): return .failure(errno.rawValue)
+            case .success(let list): names = list
+            }
             let parentPath = path.isEmpty ? "" : String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
             var entries = [
                 DirectoryEntry(name: ".", inode: inode, mode: S_IFDIR),
@@ -132,9 +158,8 @@ extension BoardFilesystem {
                 let mode = attributesLocked(resolved, path: child, inode: childInode).st_mode & S_IFMT
                 entries.append(DirectoryEntry(name: name, inode: childInode, mode: mode))
             }
-            monitor.unlock()
             OpenFile(.directory(entries)).store(in: info)
-            request.reply(open: info)
+            return .opened
         }
     }
 
@@ -334,8 +359,6 @@ extension BoardFilesystem {
         if let replaced { fuse_pollhandle_destroy(replaced) }
         request.reply(poll: events)
     }
-
-    func flush(_ request: FuseRequest) { request.succeed() }
 
     func fsync(_ request: FuseRequest, dataOnly: Bool, info: UnsafeMutablePointer<fuse_file_info>) {
         guard let file = OpenFile.borrow(info), case .host(let fd, _) = file.kind else { return request.succeed() }

@@ -68,6 +68,45 @@ import Testing
         #expect(rprocd.log.contains("leaving every processor as it is"))
     }
 
+    @Test func watchdogPingsWhenTheServiceManagerAsksForThem() throws {
+        guard DaemonProcess.binary != nil else {
+            print("Skipping: build the rprocd product first (swift build --product rprocd).")
+            return
+        }
+        let board = try Board()
+        let rprocd = try daemon(board, environment: ["WATCHDOG_USEC": "200000"])
+        #expect(rprocd.notify.wait(for: "READY=1"))
+        #expect(rprocd.notify.wait(for: "WATCHDOG=1"), "\(rprocd.notify.received)")
+        rprocd.signal(SIGTERM)
+        #expect(rprocd.waitForExit() == 0)
+    }
+
+    @Test func systemdUnitsVerifyCleanly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), let binary = DaemonProcess.binary else {
+            print("Skipping: needs systemd-analyze and the rprocd product.")
+            return
+        }
+        let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("systemd").path
+        // A root with the units installed where systemd looks, the binary at ExecStart=, and the
+        // host's own units for the dependencies (sysinit.target, …).
+        let root = NSTemporaryDirectory() + "rprocd-verify-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for directory in ["usr/bin", "bin", "etc/systemd/system", "usr/lib/systemd"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(atPath: "/usr/lib/systemd/system", toPath: root + "/usr/lib/systemd/system")
+        try FileManager.default.copyItem(atPath: binary, toPath: root + "/usr/bin/rprocd")
+        try FileManager.default.copyItem(atPath: "/bin/kill", toPath: root + "/bin/kill")
+        for unit in ["rprocd.service", "rprocd.socket", "rproc-ready@.target"] {
+            try FileManager.default.copyItem(atPath: units + "/" + unit, toPath: root + "/etc/systemd/system/" + unit)
+        }
+        let (status, output) = try BusHarness.run(
+            ["systemd-analyze", "verify", "--root=\(root)", "rprocd.service", "rprocd.socket", "rproc-ready@m4.target"])
+        #expect(status == 0, "\(output)")
+        #expect(output.isEmpty, "\(output)")
+    }
+
     @Test func killedAndStartedAgainItAdoptsTheStateAndKeepsTheCounters() throws {
         guard DaemonProcess.binary != nil else {
             print("Skipping: build the rprocd product first (swift build --product rprocd).")

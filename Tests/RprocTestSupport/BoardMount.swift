@@ -49,8 +49,11 @@ public final class MountedBoard: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - firmware: files to put into the firmware directory before mounting (name → bytes).
+    ///   - environment: variables added to the simulator's environment (e.g. `NOTIFY_SOCKET`).
     ///   - timeout: how long to wait for the ready file.
-    public init(board: String, firmware: [String: [UInt8]] = [:], timeout: Double = 20) throws {
+    public init(
+        board: String, firmware: [String: [UInt8]] = [:], environment: [String: String] = [:], timeout: Double = 20
+    ) throws {
         let file = board.contains("/") ? board : Self.boardFile(board)
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("board-\(UUID().uuidString)")
         mountPoint = base.appendingPathComponent("mnt").path
@@ -65,6 +68,7 @@ public final class MountedBoard: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.simulatorPath)
         process.arguments = [file, mountPoint, "--firmware-dir", firmwareDirectory, "--ready-file", readyFile]
         process.standardError = stderrPipe
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         while !FileManager.default.fileExists(atPath: readyFile) {

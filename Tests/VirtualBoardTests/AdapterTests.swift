@@ -173,3 +173,29 @@ func installNoRestartHandler(_ signal: Int32) {
     action.sa_flags = 0
     sigaction(signal, &action, nil)
 }
+
+struct MountCheckTests {
+    @Test func mountPointMustBeAnEmptyDirectory() throws {
+        let directory = makeTemporaryDirectory("vboard-check")
+        defer {
+            unlink(directory + "/file")
+            rmdir(directory)
+        }
+        #expect(throws: MountError.mountPointMissing(path: directory + "/none", errno: ENOENT)) {
+            try BoardMount.checkMountPoint(directory + "/none")
+        }
+        try BoardMount.checkMountPoint(directory)
+        try writeText(directory + "/file", "x", create: true)
+        #expect(throws: MountError.mountPointNotEmpty(path: directory)) { try BoardMount.checkMountPoint(directory) }
+        #expect(throws: MountError.mountPointNotDirectory(path: directory + "/file")) {
+            try BoardMount.checkMountPoint(directory + "/file")
+        }
+    }
+
+    @Test func missingFuseSaysWhatToInstall() {
+        #expect(MountError.fuseDeviceMissing.description.contains("modprobe fuse"))
+        #expect(MountError.fuseDeviceMissing.description.contains("apt-get install fuse3"))
+        #expect(MountError.fusermountMissing.description.contains("apt-get install fuse3"))
+        #expect(MountError.fuseDeviceNotAccessible(errno: EACCES).description.contains("Permission denied"))
+    }
+}

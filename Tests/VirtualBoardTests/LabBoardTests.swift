@@ -20,6 +20,15 @@ extension MountedBoard {
     func debug(_ index: Int, _ file: String) -> String { path("sys/kernel/debug/remoteproc/remoteproc\(index)/\(file)") }
     func state(_ index: Int) throws -> String { try readText(rproc(index, "state")) }
 
+    /// Writes each (attribute, value) of `settings`, starts processor `index`, injects a crash of
+    /// `type` through debugfs, and waits for `state` to read `settled`.
+    func crash(_ index: Int, after settings: [(String, String)] = [], type: String = "1", settled: String) throws -> Bool {
+        for (attribute, value) in settings { try writeText(rproc(index, attribute), value) }
+        try writeText(rproc(index, "state"), "start")
+        try writeText(debug(index, "crash"), type)
+        return waitForState(index, settled)
+    }
+
     /// Re-reads `state` until it is `want` (the kernel has no event for it, §3.4); false after 5 s.
     func waitForState(_ index: Int, _ want: String) -> Bool {
         for _ in 0..<1000 {
@@ -111,9 +120,7 @@ struct LabBoardTests {
 
     @Test func crashWithRecoveryEnabledComesBackRunning() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.debug(0, "crash"), "1")
-        #expect(lab.waitForState(0, "running"))
+        #expect(try lab.crash(0, settled: "running"))
         let log = kmsgText(lab)
         #expect(log.contains("crash detected in m4: type watchdog"))
         #expect(log.contains("recovering m4"))
@@ -121,10 +128,7 @@ struct LabBoardTests {
 
     @Test func crashWithRecoveryDisabledStaysCrashedUntilRecover() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.rproc(0, "recovery"), "disabled")
-        try writeText(lab.debug(0, "crash"), "2")
-        #expect(lab.waitForState(0, "crashed"))
+        #expect(try lab.crash(0, after: [("recovery", "disabled")], type: "2", settled: "crashed"))
         #expect(errnoOf { try writeText(lab.rproc(0, "coredump"), "enabled") } == .EBUSY)
         #expect(errnoOf { try writeText(lab.rproc(0, "firmware"), "m4.elf") } == .EBUSY)
         #expect(try writeText(lab.rproc(0, "recovery"), "recover") == 7)
@@ -133,10 +137,7 @@ struct LabBoardTests {
 
     @Test func coredumpIsReadThenReleasedByAWrite() throws {
         let lab = try mountLab()
-        try writeText(lab.rproc(0, "coredump"), "enabled")
-        try writeText(lab.rproc(0, "state"), "start")
-        try writeText(lab.debug(0, "crash"), "1")
-        #expect(lab.waitForState(0, "running"))
+        #expect(try lab.crash(0, after: [("coredump", "enabled")], settled: "running"))
         let names = try hostNames(lab.path("sys/class/devcoredump")).filter { $0.hasPrefix("devcd") }
         #expect(names.count == 1)
         let dump = lab.path("sys/class/devcoredump/\(names[0])")
@@ -177,6 +178,11 @@ struct LabBoardTests {
         #expect(lab.isMounted)
         #expect(lab.stop() == 0)
         #expect(!lab.isMounted)
+        let second = try MountedBoard(board: "lab")
+        kill(second.process.processIdentifier, SIGINT)
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0)
+        #expect(!second.isMounted)
     }
 
     @Test func nonEmptyMountPointIsRefused() throws {
@@ -229,4 +235,141 @@ func kmsgText(_ board: MountedBoard) -> String {
     var text = ""
     while let record = try? kmsg.read(8192) { text += String(decoding: record, as: UTF8.self) }
     return text
+}
+
+/// Runs a shell command as `nobody` (setpriv); returns its exit status and stderr.
+func runAsNobody(_ command: String) throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", command]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite(.enabled(if: MountedBoard.available && geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0,
+    "needs FUSE, root and setpriv"))
+struct NonRootTests {
+    @Test func nonRootReadsButCannotWriteOrEnterDebugfs() throws {
+        let lab = try mountLab()
+        // The parent of the mount point must be searchable by nobody.
+        chmod(URL(fileURLWithPath: lab.mountPoint).deletingLastPathComponent().path, 0o755)
+        let state = lab.rproc(0, "state")
+        #expect(try runAsNobody("cat '\(state)'").status == 0)
+        let write = try runAsNobody("echo start > '\(state)'")
+        #expect(write.status != 0)
+        #expect(write.stderr.contains("Permission denied"))
+        #expect(try runAsNobody("test -r '\(state)'").status == 0)
+        #expect(try runAsNobody("test -w '\(state)'").status != 0)
+        #expect(try shell("test -w '\(lab.rproc(0, "name"))'").status == 0)  // root: access() passes, open refuses
+        let debug = try runAsNobody("ls '\(lab.path("sys/kernel/debug/remoteproc"))'")
+        #expect(debug.status != 0)
+        #expect(try lab.state(0) == "offline\n")
+    }
+}
+
+extension LabBoardTests {
+    @Test func readinessIsNotifiedToSystemd() throws {
+        let socketPath = makeTemporaryDirectory("vboard-notify") + "/notify"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #expect(fd >= 0)
+        defer {
+            close(fd)
+            unlink(socketPath)
+            rmdir(URL(fileURLWithPath: socketPath).deletingLastPathComponent().path)
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        let lab = try MountedBoard(board: "lab", environment: ["NOTIFY_SOCKET": socketPath])
+        var message = [UInt8](repeating: 0, count: 256)
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&entry, 1, 5000) == 1)
+        let count = message.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        #expect(String(decoding: message[0..<max(count, 0)], as: UTF8.self).contains("READY=1"))
+        #expect(lab.isMounted)
+    }
+}
+
+extension LabBoardTests {
+    @Test func hotplugThroughSimAddAndRemove() throws {
+        let lab = try mountLab()
+        #expect(try writeText(lab.path(".sim/add"), "hotplug\n") == 8)
+        #expect(try hostNames(lab.path("sys/class/remoteproc")).contains("remoteproc7"))
+        #expect(try readText(lab.rproc(7, "name")) == "hotplug\n")
+        let kept = try FD(lab.rproc(7, "state"), O_RDONLY)
+        #expect(try writeText(lab.path(".sim/remove"), "remoteproc7") == 11)
+        #expect(!(try hostNames(lab.path("sys/class/remoteproc")).contains("remoteproc7")))
+        #expect(errnoOf { try lstatMode(lab.rproc(7, "state")) } == .ENOENT)
+        // An fd opened before the removal: the device is gone (kernfs: ENODEV).
+        #expect(errnoOf { try kept.pread(at: 0) } == .ENODEV)
+    }
+}
+
+/// Runs a shell script; returns its exit status, stdout and stderr.
+func shell(_ script: String) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+extension LabBoardTests {
+    @Test func aShellScriptDrivesTheBoardAsOnARealOne() throws {
+        let lab = try MountedBoard(board: "lab")
+        let imageDirectory = makeTemporaryDirectory("vboard-image")
+        let image = imageDirectory + "/fw.elf"
+        defer {
+            unlink(image)
+            rmdir(imageDirectory)
+        }
+        try ElfBuilder.minimalRemoteproc().build().withUnsafeBytes { raw in
+            let fd = try FD(image, O_WRONLY | O_CREAT | O_TRUNC)
+            try fd.write(Array(raw))
+        }
+        let r = "'\(lab.mountPoint)/sys/class/remoteproc/remoteproc1'"
+        let script = """
+            set -e
+            cp '\(image)' '\(lab.mountPoint)/lib/firmware/fw.elf.new'
+            mv '\(lab.mountPoint)/lib/firmware/fw.elf.new' '\(lab.mountPoint)/lib/firmware/fw.elf'
+            echo fw.elf > \(r)/firmware
+            cat \(r)/firmware
+            echo start > \(r)/state
+            cat \(r)/state
+            if echo bogus > \(r)/state 2>/dev/null; then echo accepted; else echo refused; fi
+            echo stop > \(r)/state
+            cat \(r)/state
+            """
+        let result = try shell(script)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output == "fw.elf\nrunning\nrefused\noffline\n")
+    }
+
+    @Test func faultKnobsInSimDirectory() throws {
+        let lab = try mountLab()
+        try writeText(lab.path(".sim/remoteproc0/fail_next_start"), "1")
+        #expect(errnoOf { try writeText(lab.rproc(0, "state"), "start") } == .EIO)
+        #expect(try writeText(lab.rproc(0, "state"), "start") == 5)  // only the next one failed
+        try writeText(lab.rproc(0, "state"), "stop")
+        try writeText(lab.path(".sim/remoteproc0/crash_after_ms"), "50")
+        try writeText(lab.rproc(0, "recovery"), "disabled")
+        try writeText(lab.rproc(0, "state"), "start")
+        #expect(lab.waitForState(0, "crashed"))  // the simulated watchdog fired
+        #expect(kmsgText(lab).contains("crash detected in m4: type watchdog"))
+    }
 }

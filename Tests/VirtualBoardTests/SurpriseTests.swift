@@ -119,3 +119,48 @@ struct SurpriseTests {
         #expect(try lab.state(0) == "offline\n")
     }
 }
+
+extension SurpriseTests {
+    /// A write that waits for `rproc->lock` during a slow start: it completes after the start with
+    /// the answer for the new state, or, when a signal arrives first, with the interrupted lock's
+    /// answer (EINVAL for `firmware`, §9.8).
+    @Test(arguments: [false, true])
+    func writerQueuedBehindASlowStart(signalled: Bool) throws {
+        let lab = try mountLab()
+        installNoRestartHandler(SIGUSR2)
+        let starter = startThread { _ = try? writeText(lab.rproc(4, "state"), "start") }
+        // The boot has begun ("powering up") and holds the lock for 1.5 s.
+        for _ in 0..<400 where !kmsgText(lab).contains("powering up slow") { usleep(5_000) }
+        let monitor = Monitor()
+        nonisolated(unsafe) var outcome: Errno?
+        nonisolated(unsafe) var finished = false
+        nonisolated(unsafe) var queued = pthread_t()
+        let writer = startThread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            monitor.withLock { queued = pthread_self() }
+            let result = errnoOf { try writeText(lab.rproc(4, "firmware"), "m4.elf") }
+            monitor.withLock { outcome = result; finished = true }
+        }
+        while monitor.withLock({ queued == pthread_t() }) { usleep(1_000) }
+        usleep(100_000)
+        #expect(!monitor.withLock { finished })  // queued on the lock
+        // Signal until the write returns (a signal that lands before the write(2) is lost).
+        while signalled && !monitor.withLock({ finished }) {
+            pthread_kill(monitor.withLock { queued }, SIGUSR2)
+            usleep(20_000)
+        }
+        pthread_join(writer, nil)
+        let startRunning = try lab.state(4)
+        pthread_join(starter, nil)
+        if signalled {
+            #expect(outcome == .EINVAL)
+            #expect(startRunning == "offline\n")  // it returned before the start finished
+        } else {
+            #expect(outcome == .EBUSY)  // after the start: running, so the firmware is busy
+            #expect(startRunning == "running\n")
+        }
+    }
+}

@@ -88,8 +88,7 @@ public struct DaemonCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let status = Daemon.run(invocation)
-        if status != 0 { throw ExitCode(status) }
+        Daemon.run(invocation)
     }
 
     /// The entry point of `rprocd/main.swift`. Usage errors exit with 2 (systemd's

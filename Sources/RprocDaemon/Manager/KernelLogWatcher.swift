@@ -30,9 +30,14 @@ final class KernelLogWatcher {
     func cancel() {
         source?.cancel()
         source = nil
+        cancelled = true
     }
 
-    private func drain() {
+    private var cancelled = false
+
+    /// Reads what is there now (also called at every poll, in case a wakeup was lost).
+    func drain() {
+        guard !cancelled else { return }
         var devices: Set<String> = []
         // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
         for _ in 0..<256 {

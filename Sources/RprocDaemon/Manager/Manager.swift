@@ -78,13 +78,23 @@ public final class Manager {
         self.storeWorker = try SerialWorker(name: "rproc-store", loop: loop)
     }
 
-    /// Stops the poll and the worker threads (after their queued jobs). Never writes to a processor.
+    /// Stops the poll and the worker threads, after the kernel write in flight on each (if any)
+    /// returns. Never writes to a processor.
     public func shutdown() {
         loop.assertOnLoop()
         pollTimer?.cancel()
         pollTimer = nil
         reader.shutdown()
-        for processor in processors.values { processor.worker.shutdown() }
+        for processor in processors.values {
+            if let job = processor.inFlight {
+                // Let the kernel finish what it was asked: killing the writer could abort a boot
+                // half-way. The bus is already closed, so nothing new starts.
+                logger.notice(
+                    "Waiting for job \(job.id) ('\(job.operation.sysfsValue)' on '\(processor.name)') to finish in the kernel.",
+                    metadata: metadata(processor))
+            }
+            processor.worker.shutdown()
+        }
         storeWorker.shutdown()
     }
 
@@ -116,7 +126,11 @@ public final class Manager {
         reader.submit({ () }) { _ in body() }
     }
 
+    /// Runs before every poll: the kernel-log watcher drains what a lost wakeup left unread.
+    var beforePoll: (() -> Void)?
+
     private func scan(reason: String) {
+        if reason == "poll" { beforePoll?() }
         guard !scanInFlight else {
             rescanRequested = true
             return
@@ -125,8 +139,9 @@ public final class Manager {
         let kernel = self.kernel
         let store = self.store
         let known = Set(processors.keys)
+        let generations = processors.mapValues(\.generation)
         reader.submit({ Self.scanKernel(kernel, store: store, known: known) }) { [weak self] scan in
-            self?.apply(scan, reason: reason)
+            self?.apply(scan, reason: reason, generations: generations)
         }
     }
 
@@ -157,7 +172,7 @@ public final class Manager {
         return scan
     }
 
-    private func apply(_ scan: KernelScan, reason: String) {
+    private func apply(_ scan: KernelScan, reason: String, generations: [String: UInt64]) {
         loop.assertOnLoop()
         scanInFlight = false
         defer {
@@ -185,8 +200,11 @@ public final class Manager {
         }
         for entry in scan.entries {
             if let processor = processors[entry.device.device] {
-                // A processor whose kernel writes are in flight is updated by the job itself.
-                if processor.inFlight == nil { observe(processor, entry.snapshot) }
+                // A processor whose kernel writes are in flight, or ran since this scan was read,
+                // is updated by the job itself: the scan's reading may predate the job's writes.
+                if processor.inFlight == nil, generations[processor.device] == processor.generation {
+                    observe(processor, entry.snapshot)
+                }
                 continue
             }
             adopt(entry, now: now, reason: reason)
@@ -429,6 +447,7 @@ public final class Manager {
         }
         let id = takeJobID()
         processor.inFlight = (id, operation)
+        processor.generation &+= 1
         apply(processor.mirror.beginJob(operation, job: plan.steps.first(where: { $0.job != .idle })?.job ?? .idle), to: processor)
         observer?.jobNew(id: id, processor: processor, operation: operation)
         observer?.processorChanged(processor)
@@ -477,6 +496,7 @@ public final class Manager {
     ) {
         loop.assertOnLoop()
         processor.inFlight = nil
+        processor.generation &+= 1
         let now = loop.now(CLOCK_REALTIME)
         for (step, outcome) in report?.outcomes ?? [] {
             apply(processor.mirror.finishStep(step, outcome: outcome, at: now).events, to: processor)
