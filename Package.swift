@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "RprocEventLoop", targets: ["RprocEventLoop"]),
         .library(name: "KernelSim", targets: ["KernelSim"]),
         .library(name: "VirtualBoard", targets: ["VirtualBoard"]),
+        .library(name: "RprocDaemon", targets: ["RprocDaemon"]),
+        .library(name: "RprocModel", targets: ["RprocModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -31,6 +31,13 @@ let package = Package(
             ]),
         // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
         .executableTarget(name: "DaemonStartup"),
+        // Crash to detected / to running: rprocd's crash watchdog against a 100 ms shell poll (spawns rproc-sim).
+        .executableTarget(
+            name: "CrashRecovery",
+            dependencies: [
+                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocModel", package: "rprocd"),
+                .product(name: "RprocSystem", package: "rprocd"),
+            ]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [

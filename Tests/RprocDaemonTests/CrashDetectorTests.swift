@@ -134,6 +134,36 @@ import Testing
         #expect(events.first?.type == .unknown)
     }
 
+    @Test func aRunningSampleBeforeTheKernelsTransitionDoesNotEndTheCrash() {
+        var d = CrashDetector(device: "remoteproc0", state: .running)
+        var all = d.kernelLog(.crashDetected(name: "m4", type: "watchdog"), at: s)
+        all += d.observe(state: .running, at: s + 1)  // the crash work has not run yet
+        #expect(recoveries(all).isEmpty)
+        #expect(d.crashOpen)
+        // Kernel-owned: the whole recovery happened between two samples; the log's "is now up" ends it.
+        all += d.kernelLog(.handlingCrash(count: 1, name: "m4"), at: s + 2)
+        all += d.kernelLog(.recovering(name: "m4"), at: s + 3)
+        all += d.kernelLog(.stopped(name: "m4"), at: s + 4)  // rproc_stop logs this during recovery too
+        #expect(d.crashOpen)
+        all += d.kernelLog(.up(name: "m4"), at: s + 5)
+        all += d.observe(state: .running, at: 2 * s)
+        #expect(crashes(all).count == 1)
+        #expect(recoveries(all) == [true])
+    }
+
+    @Test func theCounterLineOfACrashAlreadyEndedIsNotANewCrash() {
+        var d = CrashDetector(device: "remoteproc0", state: .running)
+        d.jobStarted(.stop)
+        var all = d.kernelLog(.crashDetected(name: "m4", type: "mmufault"), at: s)  // a crash while rprocd stops it
+        all += d.jobFinished(state: .offline, at: s + 10)
+        all += d.kernelLog(.handlingCrash(count: 1, name: "m4"), at: s + 20)
+        #expect(crashes(all).count == 1)
+        // The next crash is new again.
+        all += d.observe(state: .running, at: 2 * s)
+        all += d.kernelLog(.handlingCrash(count: 2, name: "m4"), at: 3 * s)
+        #expect(crashes(all).map(\.count) == [1, 2])
+    }
+
     @Test func aProcessorAdoptedCrashedIsOneCrash() {
         var d = CrashDetector(device: "remoteproc0", state: .crashed, crashCount: 2)
         let events = crashes(d.adopt(at: s))

@@ -60,6 +60,14 @@ final class FakeRestartManager: RestartDriverDelegate {
             driver.crashed(CrashEvent(device: "remoteproc0", type: type, count: crashes, at: now, evidence: .kernelLog, missed: 0))
         }
 
+        /// `count` crashes, each recovered as soon as the timer fires.
+        func crashAndRecover(_ count: Int) {
+            for _ in 0..<count {
+                crash()
+                fire()
+            }
+        }
+
         /// Moves the clock to the armed time and fires.
         func fire() {
             guard let at = timer.armedAt else { return }
@@ -140,10 +148,7 @@ final class FakeRestartManager: RestartDriverDelegate {
             $0.startLimitBurst = 3
             $0.startLimitIntervalSec = .seconds(10)
         }
-        for _ in 0..<3 {
-            h.crash()
-            h.fire()
-        }
+        h.crashAndRecover(3)
         #expect(h.manager.requests.count == 3)
         h.crash()
         #expect(h.driver.isFailed)
@@ -172,8 +177,7 @@ final class FakeRestartManager: RestartDriverDelegate {
             $0.startLimitBurst = 1
             $0.failureAction = .stop
         }
-        h.crash()
-        h.fire()
+        h.crashAndRecover(1)
         h.crash()
         #expect(h.manager.requests.last == RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(.stop)))
         #expect(h.driver.isFailed)
@@ -200,10 +204,7 @@ final class FakeRestartManager: RestartDriverDelegate {
             $0.startLimitBurst = 2
             $0.fallbackFirmware = "safe.elf"
         }
-        for _ in 0..<2 {
-            h.crash()
-            h.fire()
-        }
+        h.crashAndRecover(2)
         h.crash()
         #expect(!h.driver.isFailed)
         #expect(h.timer.armedAt != nil)
