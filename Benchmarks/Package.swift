@@ -29,8 +29,11 @@ let package = Package(
             dependencies: [
                 .product(name: "KernelSim", package: "rprocd"), .product(name: "RprocFirmware", package: "rprocd"),
             ]),
-        // Launch to READY=1, idle RSS and idle wakeups of the built rprocd (spawns it).
-        .executableTarget(name: "DaemonStartup"),
+        // The built rprocd (spawned): launch to READY=1, idle RSS and wakeups, ListProcessors with 64
+        // processors in-process and through busctl, against one pread(2).
+        .executableTarget(
+            name: "DaemonBench",
+            dependencies: [.product(name: "RprocBus", package: "rprocd")]),
         // Crash to detected / to running: rprocd's crash watchdog against a 100 ms shell poll (spawns rproc-sim).
         .executableTarget(
             name: "CrashRecovery",

@@ -133,6 +133,7 @@ final class DaemonRuntime: ManagerObserver {
             loop.exit(1)
             return
         }
+        api?.onReload = { [weak self] in self?.reload() }
         ready = true
         lastStatus = manager.statusLine
         Systemd.ready(status: lastStatus)

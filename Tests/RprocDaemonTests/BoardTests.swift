@@ -261,6 +261,36 @@ struct BoardTests {
         #expect(!e2e.kernelLog().contains { $0.contains("stopped remote processor") })
     }
 
+    @Test func autoStartFromTheConfigurationWithWarningsForBadLines() throws {
+        let e2e = try BoardDaemon { _ in }
+        // Restart it with a configuration: m4 boots r5f.elf at start; a bad key is a warning.
+        e2e.daemon.signal(SIGTERM)
+        #expect(e2e.daemon.waitForExit() == 0)
+        let directory = e2e.work + "/etc/processors.d"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "[Match]\nName=m4\n[Firmware]\nFile=r5f.elf\nColour=blue\n[Boot]\nAutoStart=yes\n[Memory]\nWindow=0x10000000:1M\n"
+            .write(toFile: directory + "/m4.rproc", atomically: true, encoding: .utf8)
+        let daemon = try BoardDaemon.start(board: e2e.board, work: e2e.work)
+        let client = try BusClient(.socket(e2e.socket))
+        var state = ""
+        for _ in 0..<1000 where state != "running" {
+            state = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "State").string ?? ""
+            if state != "running" { usleep(5_000) }
+        }
+        #expect(state == "running")
+        #expect(try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Firmware") == .string("r5f.elf"))
+        // Reload() re-reads the configuration (as SIGHUP does) and answers.
+        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "Reload")
+        #expect(daemon.notify.wait(for: "RELOADING=1"))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        let log = daemon.log
+        #expect(log.contains("m4.rproc:5: Unknown key 'Colour' in section [Firmware], ignoring."), "\(log)")
+        // Only the one processor configured for it was started (remoteproc6 boots itself at probe).
+        let started = e2e.kernelLog().filter { $0.contains("powering up") && !$0.contains("powering up auto") }
+        #expect(started == ["remoteproc remoteproc0: powering up m4"], "\(e2e.kernelLog())")
+    }
+
     @Test func hotplugIsAnnounced() throws {
         let e2e = try BoardDaemon()
         let client = try e2e.client()

@@ -29,8 +29,10 @@ public struct DaemonCommand: ParsableCommand {
         help: ArgumentHelp("A configuration directory, highest priority first; may be repeated.", valueName: "DIR"))
     public var configDirectories: [String] = []
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where counters survive restarts.", valueName: "DIR"))
-    public var stateDirectory: String = DaemonSettings.defaultStateDirectory
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("Where counters survive restarts (default: $STATE_DIRECTORY, else /var/lib/rprocd).", valueName: "DIR"))
+    public var stateDirectory: String?
 
     @Option(name: .customLong("socket-group"), help: ArgumentHelp("Group owning the control socket. [Daemon] SocketGroup=.", valueName: "GROUP"))
     public var socketGroup: String?
@@ -51,6 +53,12 @@ public struct DaemonCommand: ParsableCommand {
     public var logLevel: String = "info"
 
     public init() {}
+
+    /// `StateDirectory=rprocd` in the unit sets `$STATE_DIRECTORY` (the first path, when several).
+    static var environmentStateDirectory: String? {
+        guard let value = getenv("STATE_DIRECTORY").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        return value.split(separator: ":").first.map(String.init)
+    }
 
     public func validate() throws {
         if root.isEmpty { throw ValidationError("--root must not be empty.") }
@@ -83,7 +91,8 @@ public struct DaemonCommand: ParsableCommand {
         DaemonInvocation(
             root: root,
             configDirectories: configDirectories.isEmpty ? DaemonSettings.defaultConfigDirectories : configDirectories,
-            stateDirectory: stateDirectory, overrides: overrides,
+            stateDirectory: stateDirectory ?? Self.environmentStateDirectory ?? DaemonSettings.defaultStateDirectory,
+            overrides: overrides,
             logLevel: DaemonSettings.parseLogLevel(logLevel) ?? .info)
     }
 

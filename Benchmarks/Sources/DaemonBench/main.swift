@@ -1,14 +1,17 @@
-// rprocd from launch to READY=1, its idle RSS and its idle wakeups, measured on a directory laid
-// out like /sys/class/remoteproc with 8 processors (plain files: the daemon only adopts them).
+// The built rprocd, spawned on directories laid out like /sys/class/remoteproc (plain files: the
+// daemon only adopts and serves them).
 //
 //   swift build -c release --product rprocd
-//   swift run -c release --package-path Benchmarks DaemonStartup [path/to/rprocd] [runs]
+//   swift run -c release --package-path Benchmarks DaemonBench [path/to/rprocd] [runs]
 //
-// Launch to READY=1: posix_spawn until the READY=1 datagram arrives on NOTIFY_SOCKET (p50, p99 of
-// `runs`). RSS: VmRSS after 1 s idle. Wakeups: voluntary context switches of all threads over 5 s
-// idle with PollIntervalSec=1s (target: the poll, nothing more).
+// - Launch to READY=1 (8 processors): posix_spawn until READY=1 arrives on NOTIFY_SOCKET (p50, p99).
+// - Idle RSS (VmRSS after 1 s) and idle wakeups (voluntary context switches of all threads over 5 s
+//   with PollIntervalSec=1s; target: the poll, nothing more).
+// - ListProcessors with 64 processors: in-process client round trip (p50, p99) against one pread(2)
+//   of a `state` file in the same run, and whole-process `busctl call` (p50).
 
 import Glibc
+import RprocBus
 
 func now() -> Double {
     var ts = timespec()
@@ -69,6 +72,7 @@ func spawn(_ binary: String, _ arguments: [String], environment: [String]) -> pi
     let envp = environment.map { strdup($0) } + [nil]
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     _ = posix_spawn(&pid, binary, &actions, nil, argv, envp)
     posix_spawn_file_actions_destroy(&actions)
@@ -121,6 +125,8 @@ guard access(binary, X_OK) == 0 else {
 }
 let root = "/tmp/rprocd-bench-\(getpid())"
 makeBoard(root, processors: 8)
+let root64 = "/tmp/rprocd-bench64-\(getpid())"
+makeBoard(root64, processors: 64)
 let notifyPath = root + "/notify"
 let fd = notifySocket(notifyPath)
 let common = ["--root", root, "--socket", root + "/control", "--state-dir", root + "/state", "--config-dir", root + "/etc",
@@ -155,3 +161,48 @@ print("idle wakeups: \(after - before) in \(window) s = \(oneDecimal(Double(afte
 kill(pid, SIGTERM)
 var code: Int32 = 0
 waitpid(pid, &code, 0)
+
+// ListProcessors with 64 processors.
+let wide = ["--root", root64, "--socket", root64 + "/control", "--state-dir", root64 + "/state", "--config-dir", root64 + "/etc",
+            "--system-bus", "no", "--poll-interval", "1s"]
+let pid64 = spawn(binary, wide, environment: environment)
+guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
+func nanoseconds() -> UInt64 { UInt64(now() * 1e9) }
+func micro(_ ns: UInt64) -> String { oneDecimal(Double(ns) / 1000) + " µs" }
+let client = try BusClient(.socket(root64 + "/control"))
+var calls: [UInt64] = []
+for index in 0..<2200 {
+    let start = nanoseconds()
+    let reply = try client.call(path: "/org/daybreak/RemoteProc1", interface: "org.daybreak.RemoteProc1.Manager", member: "ListProcessors")
+    let elapsed = nanoseconds() - start
+    if index == 0, reply.first?.elements?.count != 64 { print("ListProcessors returned \(reply)"); exit(1) }
+    if index >= 200 { calls.append(elapsed) }  // after warm-up
+}
+calls.sort()
+let stateFile = open(root64 + "/sys/class/remoteproc/remoteproc0/state", O_RDONLY)
+var byte = [UInt8](repeating: 0, count: 64)
+var reads: [UInt64] = []
+for _ in 0..<2000 {
+    let start = nanoseconds()
+    _ = pread(stateFile, &byte, byte.count, 0)
+    reads.append(nanoseconds() - start)
+}
+close(stateFile)
+reads.sort()
+let callP50 = calls[calls.count / 2], callP99 = calls[calls.count * 99 / 100]
+let readP50 = reads[reads.count / 2]
+print("ListProcessors (64 processors), in-process client: p50 \(micro(callP50)), p99 \(micro(callP99)); one pread(2) of 'state': p50 \(micro(readP50)); ratio \(oneDecimal(Double(callP50) / Double(max(readP50, 1))))×")
+var whole: [Double] = []
+for _ in 0..<20 {
+    let start = now()
+    let busctl = spawn("/usr/bin/busctl", ["--address=unix:path=\(root64)/control", "call", "org.daybreak.RemoteProc1",
+                                           "/org/daybreak/RemoteProc1", "org.daybreak.RemoteProc1.Manager", "ListProcessors"],
+                       environment: environment)
+    var status: Int32 = 0
+    waitpid(busctl, &status, 0)
+    whole.append((now() - start) * 1000)
+}
+whole.sort()
+print("ListProcessors (64 processors), whole-process busctl call: p50 \(oneDecimal(whole[whole.count / 2])) ms")
+kill(pid64, SIGTERM)
+waitpid(pid64, &code, 0)
