@@ -34,6 +34,10 @@ extension CoredumpCommand {
                 Terminal.write(JSONValue.array(rows.map(\.json)).serialized(format) + "\n", to: 1)
                 return .success
             }
+            if rows.isEmpty {
+                if !global.noLegend { Terminal.write("No coredumps\(name.map { " of '\($0)'" } ?? "") kept.\n", to: 1) }
+                return .success
+            }
             var table = Table([
                 .init("TIME"), .init("NAME"), .init("DEVICE"), .init("TYPE"), .init("SIZE", .right), .init("FIRMWARE"), .init("ID"),
             ])
