@@ -81,6 +81,25 @@ final class BoardDaemon: @unchecked Sendable {
         }
     }
 
+    /// Makes m4's boot take `milliseconds`, queues a start with EnqueueJob, and waits until the
+    /// job is in flight (`Job` reads `starting`). Returns whether it got there.
+    func slowStartInFlight(milliseconds: Int) throws -> Bool {
+        try "\(milliseconds)".write(toFile: board.path(".sim/remoteproc0/start_delay_ms"), atomically: false, encoding: .utf8)
+        let client = try client()
+        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: Self.manager, member: "EnqueueJob",
+                            arguments: [.string("m4"), .string("start"), .string("")])
+        return try waitForJob("starting", client: client)
+    }
+
+    /// Polls m4's `Job` until it reads `job` (at most 1 s).
+    func waitForJob(_ job: String, client: BusClient) throws -> Bool {
+        for _ in 0..<500 {
+            if try client.property(path: Self.path("remoteproc0"), interface: Self.processor, name: "Job").string == job { return true }
+            usleep(2_000)
+        }
+        return false
+    }
+
     func state(_ device: String) throws -> String {
         try client().property(path: Self.path(device), interface: Self.processor, name: "State").string ?? ""
     }
@@ -181,12 +200,7 @@ struct BoardTests {
         }
         let client = try e2e.client()
         // Wait until the job is in flight, then ask while the kernel write blocks.
-        var job = ""
-        for _ in 0..<500 where job != "starting" {
-            job = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Job").string ?? ""
-            if job != "starting" { usleep(2_000) }
-        }
-        #expect(job == "starting")
+        #expect(try e2e.waitForJob("starting", client: client))
         let list = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "ListProcessors")
         #expect((list.first?.elements?.count ?? 0) >= 7)
         let state = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "State")
@@ -200,16 +214,7 @@ struct BoardTests {
 
     @Test func killedMidBootAndStartedAgainItAdoptsAndWritesNothing() throws {
         let e2e = try BoardDaemon()
-        try "2000".write(toFile: e2e.board.path(".sim/remoteproc0/start_delay_ms"), atomically: false, encoding: .utf8)
-        let client = try e2e.client()
-        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "EnqueueJob",
-                            arguments: [.string("m4"), .string("start"), .string("")])
-        var job = ""
-        for _ in 0..<500 where job != "starting" {
-            job = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Job").string ?? ""
-            if job != "starting" { usleep(2_000) }
-        }
-        #expect(job == "starting")
+        #expect(try e2e.slowStartInFlight(milliseconds: 2000))
         e2e.daemon.signal(SIGKILL)
         #expect(e2e.daemon.waitForExit() != nil)
         // The killed writer's boot ends in the kernel one way or the other (the board aborts an
@@ -241,16 +246,7 @@ struct BoardTests {
 
     @Test func sigtermDuringABootLetsTheKernelFinishIt() throws {
         let e2e = try BoardDaemon()
-        try "1500".write(toFile: e2e.board.path(".sim/remoteproc0/start_delay_ms"), atomically: false, encoding: .utf8)
-        let client = try e2e.client()
-        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "EnqueueJob",
-                            arguments: [.string("m4"), .string("start"), .string("")])
-        var job = ""
-        for _ in 0..<500 where job != "starting" {
-            job = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Job").string ?? ""
-            if job != "starting" { usleep(2_000) }
-        }
-        #expect(job == "starting")
+        #expect(try e2e.slowStartInFlight(milliseconds: 1500))
         e2e.daemon.signal(SIGTERM)
         #expect(e2e.daemon.notify.wait(for: "STOPPING=1"))
         #expect(e2e.daemon.waitForExit(seconds: 20) == 0)
@@ -289,6 +285,28 @@ struct BoardTests {
         // Only the one processor configured for it was started (remoteproc6 boots itself at probe).
         let started = e2e.kernelLog().filter { $0.contains("powering up") && !$0.contains("powering up auto") }
         #expect(started == ["remoteproc remoteproc0: powering up m4"], "\(e2e.kernelLog())")
+    }
+
+    @Test func announcedRpmsgChannelsAreShown() throws {
+        let e2e = try BoardDaemon()
+        #expect(e2e.call("remoteproc0", "Start", [.string("")]) == "ok")
+        let client = try e2e.client()
+        var channels: [String] = []
+        for _ in 0..<1000 where channels.count < 2 {
+            let value = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Channels")
+            channels = (value.elements ?? []).compactMap { $0.members?.first?.string }.sorted()
+            if channels.count < 2 { usleep(5_000) }
+        }
+        #expect(channels == ["rpmsg-raw", "rpmsg-tty"])
+        #expect(try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Ready") == .bool(true))
+        #expect(e2e.call("remoteproc0", "Stop") == "ok")
+        var left = 1
+        for _ in 0..<1000 where left > 0 {
+            let value = try client.property(path: BoardDaemon.path("remoteproc0"), interface: BoardDaemon.processor, name: "Channels")
+            left = value.elements?.count ?? 0
+            if left > 0 { usleep(5_000) }
+        }
+        #expect(left == 0)
     }
 
     @Test func hotplugIsAnnounced() throws {
@@ -334,7 +352,15 @@ struct BoardTests {
         let subscription = try client.subscribe(member: "Crashed") { crashes.value.append($0.arguments.first?.string ?? "") }
         _ = subscription
         try "1".write(toFile: e2e.board.path("sys/kernel/debug/remoteproc/remoteproc0/crash"), atomically: false, encoding: .utf8)
-        #expect(try client.run(until: { !crashes.value.isEmpty }, timeoutMicroseconds: 10_000_000))
+        let seen = try client.run(until: { !crashes.value.isEmpty }, timeoutMicroseconds: 10_000_000)
+        if !seen {
+            let answered = (try? client.call(path: "/org/daybreak/RemoteProc1", interface: BoardDaemon.manager, member: "ListProcessors",
+                                             timeoutMicroseconds: 2_000_000)) != nil
+            e2e.daemon.signal(SIGTERM)
+            _ = e2e.daemon.waitForExit()
+            Issue.record("no Crashed signal; daemon answering: \(answered); log: \(e2e.daemon.log); kernel: \(e2e.kernelLog())")
+            return
+        }
         #expect(crashes.value.first == "watchdog")
         var count: UInt32 = 0
         for _ in 0..<500 where count == 0 {

@@ -10,10 +10,11 @@ final class BusHarness: @unchecked Sendable {
     let socket: String
     private let api = Box<BusAPI?>(nil)
 
-    init(kernel: FakeKernel) throws {
+    init(kernel: FakeKernel, adminGroup: String = "rproc") throws {
         manager = try ManagerHarness(kernel: kernel)
         socket = kernel.root + "/run/control"
         var settings = DaemonSettings()
+        settings.adminGroup = adminGroup
         settings.socketPath = socket
         settings.socketMode = 0o666
         settings.socketGroup = ""
@@ -186,6 +187,23 @@ final class BusHarness: @unchecked Sendable {
         #expect(list.first?.elements?.count == 2)
     }
 
+    @Test func restartShowsEachStepsJob() throws {
+        let kernel = try board()
+        let harness = try BusHarness(kernel: kernel)
+        let watcher = try harness.client()
+        let jobs = Box<[String]>([])
+        let subscription = try watcher.subscribe(path: BusHarness.path("remoteproc1"), member: "PropertiesChanged") { signal in
+            if let job = signal.arguments[1].propertyDictionary?["Job"]?.string { jobs.value.append(job) }
+        }
+        _ = subscription
+        try watcher.process()
+        let client = try harness.client()
+        _ = try client.call(path: BusHarness.path("remoteproc1"), interface: BusHarness.processor, member: "Restart", arguments: [.string("")])
+        #expect(try watcher.run(until: { jobs.value.last == "idle" }, timeoutMicroseconds: 5_000_000))
+        #expect(jobs.value == ["stopping", "starting", "idle"])
+        #expect(kernel.attemptedWrites == ["remoteproc1/state=stop", "remoteproc1/state=start"])
+    }
+
     @Test func enqueueJobReturnsAtOnce() throws {
         let kernel = try board()
         let harness = try BusHarness(kernel: kernel)
@@ -221,6 +239,20 @@ final class BusHarness: @unchecked Sendable {
         #expect(status == 0, "\(output)")
         #expect(output.contains("\"m4\""))
         #expect(kernel.attemptedWrites.isEmpty)
+    }
+
+    @Test func membersOfTheAdminGroupMayCallMutatingMethods() throws {
+        let kernel = try board()
+        // uid 65534 with primary group 65534 ('nogroup'), which is made the admin group.
+        let harness = try BusHarness(kernel: kernel, adminGroup: "nogroup")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: kernel.root)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: kernel.root + "/run")
+        let (status, output) = try BusHarness.run([
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", "--address=unix:path=\(harness.socket)",
+            "call", "org.daybreak.RemoteProc1", BusHarness.path("remoteproc1"), BusHarness.processor, "Stop",
+        ])
+        #expect(status == 0, "\(output)")
+        #expect(kernel.attemptedWrites == ["remoteproc1/state=stop"])
     }
 
     @Test func busctlIntrospectListsTheWholeAPI() throws {

@@ -8,6 +8,8 @@ import Testing
         #expect(LogDestination.detect { $0 == "INVOCATION_ID" ? "0123abcd" : nil } == .journal)
         #expect(LogDestination.detect { _ in nil } == .standardError)
         #expect(LogDestination.detect { _ in "" } == .standardError)
+        // Started by systemd, but no journald listens (a container): stderr, not silently dropped lines.
+        #expect(LogDestination.detect(environment: { $0 == "INVOCATION_ID" ? "0123abcd" : nil }, journalListens: false) == .standardError)
     }
 
     @Test func journalFieldsCarryTheProcessor() {

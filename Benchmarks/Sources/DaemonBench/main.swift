@@ -57,7 +57,7 @@ func notifySocket(_ path: String) -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
-    _ = withUnsafeMutableBytes(of: &address.sun_path) { raw in
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
         path.utf8CString.withUnsafeBytes { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(raw.count))) }
     }
     _ = withUnsafePointer(to: &address) {
@@ -152,11 +152,12 @@ let pid = spawn(binary, common, environment: environment)
 guard waitForReady(fd, timeout: 10) else { print("rprocd did not send READY=1"); exit(1) }
 sleep(1)
 let rss = status(pid, "VmRSS")
+let anonymous = status(pid, "RssAnon")
 let before = wakeups(pid)
 let window: UInt32 = 5
 sleep(window)
 let after = wakeups(pid)
-print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB)")
+print("idle RSS: \(rss) KiB (\(oneDecimal(Double(rss) / 1024)) MiB; target ≤ 8 MiB), of which anonymous \(anonymous) KiB (the rest is shared library pages: libswiftCore, FoundationEssentials via swift-argument-parser, libc)")
 print("idle wakeups: \(after - before) in \(window) s = \(oneDecimal(Double(after - before) / Double(window)))/s with PollIntervalSec=1s (each poll wakes the loop and the scan thread)")
 kill(pid, SIGTERM)
 var code: Int32 = 0

@@ -4,7 +4,7 @@ import RprocJSON
 import RprocModel
 
 enum Describer {
-    static func processor(_ processor: ManagedProcessor) -> JSONValue {
+    static func processor(_ processor: ManagedProcessor, ready: Bool) -> JSONValue {
         .object(JSONObject([
             ("device", .string(processor.device)),
             ("name", .string(processor.name)),
@@ -25,6 +25,13 @@ enum Describer {
             ("lastCrashUSec", .number(processor.counters.lastCrashMicroseconds)),
             ("lastCrashType", .string(processor.counters.lastCrashType)),
             ("lastError", .string(processor.counters.lastError)),
+            ("ready", .bool(ready)),
+            ("channels", .array(processor.channels.map { channel -> JSONValue in
+                .object(JSONObject([
+                    ("name", .string(channel.name)), ("deviceNode", .string(channel.deviceNode)),
+                    ("source", .number(channel.source)), ("destination", .number(channel.destination)),
+                ]))
+            })),
             ("jobInFlight", processor.inFlight.map { job -> JSONValue in
                 .object(JSONObject([("id", .number(job.id)), ("operation", .string(job.operation.sysfsValue))]))
             } ?? .null),
@@ -37,7 +44,7 @@ enum Describer {
             ("root", .string(manager.kernel.root)),
             ("socketPath", .string(manager.settings.socketPath)),
             ("pollIntervalUSec", .number(manager.settings.pollIntervalMicroseconds)),
-            ("processors", .array(manager.sortedProcessors.map(processor))),
+            ("processors", .array(manager.sortedProcessors.map { processor($0, ready: manager.isReady($0)) })),
         ]))
     }
 }

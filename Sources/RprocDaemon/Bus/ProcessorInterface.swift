@@ -33,8 +33,10 @@ extension BusAPI {
             "LastCrashType": .string(processor.counters.lastCrashType),
             "NextRestartUSec": .uint64(0),
             "LastError": .string(processor.counters.lastError),
-            "Channels": .array(BusType("(ssuu)")!, []),
-            "Ready": .bool(processor.state.isUp),
+            "Channels": .array(BusType("(ssuu)")!, processor.channels.map {
+                .structure([.string($0.name), .string($0.deviceNode), .uint32($0.source), .uint32($0.destination)])
+            }),
+            "Ready": .bool(manager.isReady(processor)),
         ]
     }
 
@@ -89,7 +91,8 @@ extension BusAPI {
                 throw BusError(name: BusError.Name.notSupported, message: "Firmware rollback is not implemented by this rprocd yet.")
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] call throws(BusError) in
-                [.string(Describer.processor(try self.processor(for: call.object)).serialized(.pretty))]
+                let processor = try self.processor(for: call.object)
+                return [.string(Describer.processor(processor, ready: self.manager.isReady(processor)).serialized(.pretty))]
             },
         ]
         let signals = [

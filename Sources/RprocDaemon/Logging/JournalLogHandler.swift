@@ -14,18 +14,24 @@ public enum LogDestination: Sendable, Equatable {
     case standardError
 
     /// The journal when systemd started us (it sets `JOURNAL_STREAM` when stderr is connected
-    /// to the journal, and `INVOCATION_ID` for every service), standard error otherwise.
+    /// to the journal, and `INVOCATION_ID` for every service) and journald listens, standard
+    /// error otherwise (`sd_journal_sendv` drops entries silently when there is no journal).
     ///
-    /// - Parameter environment: looks a variable up (`getenv` in the daemon; a dictionary in tests).
-    public static func detect(environment: (String) -> String?) -> LogDestination {
+    /// - Parameters:
+    ///   - environment: looks a variable up (`getenv` in the daemon; a dictionary in tests).
+    ///   - journalListens: whether `/run/systemd/journal/socket` exists.
+    public static func detect(environment: (String) -> String?, journalListens: Bool = true) -> LogDestination {
+        guard journalListens else { return .standardError }
         if let stream = environment("JOURNAL_STREAM"), !stream.isEmpty { return .journal }
         if let id = environment("INVOCATION_ID"), !id.isEmpty { return .journal }
         return .standardError
     }
 
-    /// `detect` over the process environment.
+    /// `detect` over the process environment and the journal's socket.
     public static func detectFromProcess() -> LogDestination {
-        detect { name in getenv(name).map { String(cString: $0) } }
+        detect(
+            environment: { name in getenv(name).map { String(cString: $0) } },
+            journalListens: access("/run/systemd/journal/socket", F_OK) == 0)
     }
 }
 

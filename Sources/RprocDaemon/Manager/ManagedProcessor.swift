@@ -42,6 +42,18 @@ public final class ManagedProcessor {
         return counters
     }
 
+    /// The rpmsg channels the remote announced (D-Bus `Channels`), from the last scan.
+    public internal(set) var channels: [Channel] = []
+
+    /// One rpmsg channel: the service name, its character device (`/dev/rpmsg0`, or empty), and the
+    /// local and remote addresses.
+    public struct Channel: Sendable, Equatable {
+        public var name: String
+        public var deviceNode: String
+        public var source: UInt32
+        public var destination: UInt32
+    }
+
     /// Bumped whenever a job starts or ends: a scan read before that is stale for this processor.
     var generation: UInt64 = 0
     /// The operation in flight and its job id, while a plan runs.

@@ -35,6 +35,8 @@ struct KernelScan: Sendable {
         var savedCounters: ProcessorCounters?
     }
     var entries: [Entry]
+    /// rpmsg channels by remote processor.
+    var channels: [String: [ManagedProcessor.Channel]] = [:]
     /// Devices listed but unreadable (vanished mid-scan): kept as they were.
     var unreadable: Set<String>
     var error: String?
@@ -126,6 +128,8 @@ public final class Manager {
         reader.submit({ () }) { _ in body() }
     }
 
+    static let hostRpmsgDevices: Set<String> = ["rpmsg_ns", "rpmsg_ctrl"]
+
     /// Runs before every poll: the kernel-log watcher drains what a lost wakeup left unread.
     var beforePoll: (() -> Void)?
 
@@ -155,6 +159,14 @@ public final class Manager {
         } catch {
             scan.error = "\(error)"
             return scan
+        }
+        for channel in (try? kernel.rpmsgChannels()) ?? [] {
+            // `rpmsg_ns` and `rpmsg_ctrl` are the host's own devices on every rpmsg bus, not
+            // channels the remote announced (kernel-contract.md §7.1).
+            guard let owner = channel.remoteproc, !Self.hostRpmsgDevices.contains(channel.name) else { continue }
+            let node = channel.characterDevices.first { $0.hasPrefix("rpmsg") && !$0.hasPrefix("rpmsg_ctrl") }.map { "/dev/" + $0 } ?? ""
+            scan.channels[owner, default: []].append(
+                .init(name: channel.name, deviceNode: node, source: channel.source, destination: channel.destination))
         }
         for device in devices {
             do {
@@ -200,6 +212,11 @@ public final class Manager {
         }
         for entry in scan.entries {
             if let processor = processors[entry.device.device] {
+                let channels = scan.channels[processor.device] ?? []
+                if channels != processor.channels {
+                    processor.channels = channels
+                    observer?.processorChanged(processor)
+                }
                 // A processor whose kernel writes are in flight, or ran since this scan was read,
                 // is updated by the job itself: the scan's reading may predate the job's writes.
                 if processor.inFlight == nil, generations[processor.device] == processor.generation {
@@ -475,6 +492,13 @@ public final class Manager {
             self.finish(processor, id: id, operation: operation, report: report, completion: completion)
         }
         return .success((id, processor))
+    }
+
+    /// `Ready`: up, and every `[Boot] ReadyOn=` channel announced (just up when none is configured).
+    public func isReady(_ processor: ManagedProcessor) -> Bool {
+        guard processor.state.isUp else { return false }
+        let wanted = configuration?.processor(name: processor.name, device: processor.device)?.boot.readyOn ?? []
+        return wanted.allSatisfy { name in processor.channels.contains { $0.name == name } }
     }
 
     /// `[Memory] Window=` of the processor's configuration; nil (unknown) when none is configured.
