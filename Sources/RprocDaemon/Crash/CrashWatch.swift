@@ -5,6 +5,13 @@
 //
 // # INTEGRATION (what the manager must do)
 //
+// Shortest way: hold one `CrashWatch` (CrashWatchFacade.swift), implement `CrashWatchHost`, and call
+//   `adopt(…)` at adoption/Reload (run the returned steps), `remove(device:)`, `mirrorEvents(_:device:…)`
+//   from `Manager.apply`, `kernelLog(_:)` from KernelLogWatcher, `udev(_:)`, `poll()` with each poll,
+//   `userOperation(_:device:)` before a user job (false → `Failed`), `exitSteps(current:)` at exit,
+//   `busMethods(validate:)` for the Manager interface, `driver(_:)`/`log(_:last:)` for properties and
+//   GetLog. The rest of this note says what it does inside, for wiring the pieces by hand.
+//
 // Crash detection. The manager now counts crashes with RprocModel's `ProcessorMirror` (observe,
 // noteCrash, noteBoot). Two ways to drive the policy; pick ONE source of `CrashCount`:
 //   (a) keep the mirror: pass every `MirrorEvent` that `Manager.apply` handles to
