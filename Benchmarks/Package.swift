@@ -36,6 +36,13 @@ let package = Package(
         .executableTarget(
             name: "DaemonBench",
             dependencies: [.product(name: "RprocBus", package: "rprocd")]),
+        // Crash to detected / to running: rprocd's crash watchdog against a 100 ms shell poll (spawns rproc-sim).
+        .executableTarget(
+            name: "CrashRecovery",
+            dependencies: [
+                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocModel", package: "rprocd"),
+                .product(name: "RprocSystem", package: "rprocd"),
+            ]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [
