@@ -68,7 +68,7 @@ final class CrashBoardHarness: RestartDriverDelegate {
     deinit { try? FileManager.default.removeItem(atPath: stateDirectory) }
 
     func write(_ write: RprocModel.KernelWrite) throws {
-        _ = try kernel.perform(RprocSystem.KernelWrite(attribute: write.attribute, value: write.value), on: device)
+        _ = try kernel.perform(write, on: device)
     }
 
     func now() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1e6) }
@@ -276,7 +276,7 @@ struct CrashBoardTests {
         let kernel = h.kernel
         let finished = DispatchSemaphore(value: 0)
         let worker = Thread {
-            _ = try? kernel.perform(RprocSystem.KernelWrite.recovery(.recover), on: "remoteproc0")
+            _ = try? kernel.perform(KernelWrite.recover, on: "remoteproc0")
             finished.signal()
         }
         worker.start()

@@ -36,7 +36,7 @@ struct UpdateBoardTests {
             #expect(e2e.property("remoteproc0") { $0.firmware } == firmware)
             #expect(e2e.property("remoteproc0") { $0.state } == .running)
             let onDisk = try Data(contentsOf: URL(fileURLWithPath: e2e.board.firmwareDirectory + "/" + firmware))
-            #expect(SHA256(Array(onDisk)).description.hasPrefix(String(firmware.dropLast(4).suffix(8))))
+            #expect(SHA256.hex(of: Array(onDisk)).hasPrefix(String(firmware.dropLast(4).suffix(8))))
         }
         // KeepFirmware=1: the current image and one before it; m4.elf is not a staged image.
         var images: [String] = []

@@ -11,9 +11,9 @@ import Testing
 
 @Suite struct UpdateTests {
     @Test func sha256MatchesTheStandardVectorsAndSha256sum() throws {
-        #expect(SHA256(Array("".utf8)).description == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256(Array("abc".utf8)).description == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).description
+        #expect(SHA256.hex(of: Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         // Lengths around the padding boundary, against the system's tool.
         let directory = NSTemporaryDirectory() + "rprocd-sha-\(UUID().uuidString)"
@@ -24,17 +24,17 @@ import Testing
             let path = directory + "/\(length)"
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let out = try shell(["/usr/bin/sha256sum", path])
-            #expect(out.split(separator: " ").first.map(String.init) == SHA256(bytes).description, "length \(length)")
+            #expect(out.split(separator: " ").first.map(String.init) == SHA256.hex(of: bytes), "length \(length)")
         }
     }
 
     @Test func versionedNamesCarryTheUTCTimeAndTheDigestPrefix() {
         // 2026-12-01 08:55:12 UTC.
         let time: UInt64 = 1_796_115_312_000_000
-        #expect(UTCTime.compact(microseconds: time) == "20261201T085512Z")
-        #expect(UTCTime.parseCompact("20261201T085512Z") == time)
-        #expect(UTCTime.compact(microseconds: 951_782_400_000_000) == "20000229T000000Z")
-        #expect(UTCTime.parseCompact("20261301T000000Z") == nil)
+        #expect(UTCTime.compactSeconds(time) == "20261201T085512Z")
+        #expect(UTCTime.parseCompactSeconds("20261201T085512Z") == time)
+        #expect(UTCTime.compactSeconds(951_782_400_000_000) == "20000229T000000Z")
+        #expect(UTCTime.parseCompactSeconds("20261301T000000Z") == nil)
         let name = FirmwareStager.versionedName(base: "m4", stagedMicroseconds: time + 999, sha256: "3f2a9c1d" + String(repeating: "0", count: 56))
         #expect(name == "m4-20261201T085512Z-3f2a9c1d.elf")
         #expect(FirmwareStager.stagedTime(of: name, base: "m4") == time)
@@ -55,7 +55,7 @@ import Testing
         }
         let listed = FirmwareStager.list(in: directory, base: "m4")
         #expect(listed == staged)
-        #expect(listed[0].sha256 == SHA256(Array("one".utf8)).description)
+        #expect(listed[0].sha256 == SHA256.hex(of: Array("one".utf8)))
         #expect(try String(contentsOfFile: directory + "/" + staged[3].fileName, encoding: .utf8) == "four")
         let mode = try FileManager.default.attributesOfItem(atPath: directory + "/" + staged[3].fileName)[.posixPermissions] as? Int
         #expect(mode == 0o644)

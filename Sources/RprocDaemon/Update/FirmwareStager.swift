@@ -59,7 +59,7 @@ enum FirmwareStager {
 
     /// `<base>-<YYYYMMDDTHHMMSSZ>-<first 8 hex digits of the SHA-256>.elf`.
     static func versionedName(base: String, stagedMicroseconds: UInt64, sha256: String) -> String {
-        "\(base)-\(UTCTime.compact(microseconds: stagedMicroseconds))-\(sha256.prefix(8)).elf"
+        "\(base)-\(UTCTime.compactSeconds(stagedMicroseconds))-\(sha256.prefix(8)).elf"
     }
 
     /// The time a versioned name of `base` carries (µs), nil when `fileName` is not one.
@@ -68,7 +68,7 @@ enum FirmwareStager {
         let middle = fileName.dropFirst(base.count + 1).dropLast(4)
         let parts = middle.split(separator: "-")
         guard parts.count == 2, parts[1].count == 8, parts[1].allSatisfy(\.isHexDigit) else { return nil }
-        return UTCTime.parseCompact(String(parts[0]))
+        return UTCTime.parseCompactSeconds(String(parts[0]))
     }
 
     /// Why an image would not boot on the processor, before anything stops: the first finding
@@ -85,7 +85,7 @@ enum FirmwareStager {
     /// Writes `bytes` into `directory` under its versioned name: a temporary file, fsync, rename,
     /// fsync of the directory (`AtomicFile`). Mode 0644, as firmware files are.
     static func stage(_ bytes: [UInt8], base: String, in directory: String, now: UInt64) throws -> StagedImage {
-        let digest = SHA256(bytes).description
+        let digest = SHA256.hex(of: bytes)
         let name = versionedName(base: base, stagedMicroseconds: now, sha256: digest)
         try AtomicFile.write(bytes, to: directory + "/" + name, permissions: 0o644)
         return StagedImage(fileName: name, sha256: digest, stagedMicroseconds: now / 1_000_000 * 1_000_000)
@@ -103,7 +103,7 @@ enum FirmwareStager {
                 let bytes = try? operations.readWhole(path, chunkSize: 1 << 16)
             else { return nil }
             let modified = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
-            return (StagedImage(fileName: name, sha256: SHA256(bytes).description, stagedMicroseconds: time), modified)
+            return (StagedImage(fileName: name, sha256: SHA256.hex(of: bytes), stagedMicroseconds: time), modified)
         }
         return found.sorted { ($0.0.stagedMicroseconds, $0.1, $0.0.fileName) < ($1.0.stagedMicroseconds, $1.1, $1.0.fileName) }.map(\.0)
     }
@@ -132,49 +132,3 @@ enum FirmwareStager {
     }
 }
 
-/// UTC calendar time without Foundation (Howard Hinnant's `civil_from_days`).
-enum UTCTime {
-    /// `20261201T085512Z`.
-    static func compact(microseconds: UInt64) -> String {
-        let seconds = Int64(microseconds / 1_000_000)
-        let days = seconds / 86_400
-        let rest = seconds % 86_400
-        let (year, month, day) = civil(days: days)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)\(two(month))\(two(day))T\(two(rest / 3600))\(two(rest / 60 % 60))\(two(rest % 60))Z"
-    }
-
-    /// The inverse of `compact`, in µs; nil for anything else.
-    static func parseCompact(_ text: String) -> UInt64? {
-        let c = Array(text.utf8)
-        guard c.count == 16, c[8] == UInt8(ascii: "T"), c[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: c[range], as: UTF8.self)) }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
-            let minute = number(11..<13), let second = number(13..<15), (1...12).contains(month), (1...31).contains(day),
-            hour < 24, minute < 60, second < 60, year >= 1970
-        else { return nil }
-        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-        return UInt64(seconds) * 1_000_000
-    }
-
-    static func civil(days z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func days(year y0: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-}

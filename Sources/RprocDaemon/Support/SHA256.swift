@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4), for the firmware digest in a coredump's metadata. Pure Swift: the project
-// has no other implementation, and a firmware image is hashed once per crash.
+// SHA-256 (FIPS 180-4): the firmware digest in a coredump's metadata and in a staged image's name.
+// Pure Swift, so the daemon links no crypto library; an image is hashed once per crash or update.
 
 /// An incremental SHA-256: `update` with the bytes, then `finalize`.
 public struct SHA256: Sendable {
