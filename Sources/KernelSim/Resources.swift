@@ -222,6 +222,12 @@ extension Kernel {
             }
             t?.setU32(base + 12, isRpmsg ? dfeatures & 1 : 0)
             t?.setByte(base + 20, isRpmsg ? 0x0f : 0x01)
+            // `rproc_add_virtio_dev` logs the registration after the driver's probe has run.
+            defer {
+                log.append(
+                    .info, .platform(driver: "rproc-virtio", name: dev.name),
+                    "registered virtio\(m) (type \(dev.deviceId))", at: now)
+            }
             guard isRpmsg else { continue }
             v.rpmsgDevices.append(
                 RpmsgDevice(name: "rpmsg_ctrl", src: 0, dst: 0, announce: false, driverOverride: "rpmsg_ctrl", driver: "rpmsg_ctrl"))

@@ -19,10 +19,10 @@ extension BoardFilesystem {
     }
 
     /// Runs `body` with the lock held and sends its answer after releasing it.
+    /// The model is advanced to now first: a lookup, stat or listing must see what the model's
+    /// due events (an rpmsg announcement, a finished start) have made of the tree by now.
     private func answer(_ request: FuseRequest, open info: UnsafeMutablePointer<fuse_file_info>? = nil, _ body: () -> Answer) {
-        monitor.lock()
-        let decided = body()
-        monitor.unlock()
+        let decided = withService { _ in body() }
         switch decided {
         case .failure(let code): request.fail(code)
         case .entry(let inode, let attributes): request.reply(entry: inode, attributes: attributes)
