@@ -245,11 +245,8 @@ extension BoardFilesystem {
             return request.fail(EACCES)
         }
         monitor.unlock()
-        // direct_io: every read(2) reaches the model; the page cache would hide state changes.
-        info.pointee.direct_io = 1
-        info.pointee.keep_cache = 0
         file.store(in: info)
-        request.reply(open: info)
+        request.reply(openDirect: info)
     }
 
     func read(_ request: FuseRequest, size: Int, offset: Int, info: UnsafeMutablePointer<fuse_file_info>) {
