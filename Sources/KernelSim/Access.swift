@@ -87,6 +87,8 @@ extension Kernel {
         case .failure(let e): return .failure(e)
         case .success((.devcdData(let d), _)):
             return .success(readDevcoredump(d, offset: offset, count: count))
+        case .success((.rpmsgChar(_, let r), _)):
+            return readRpmsgChar(r, count: count)
         case .success((.trace(let p, let i), _)):
             let content = traceContent(p, p.traces[i])
             guard offset < UInt64(content.count) else { return .success([]) }
@@ -137,6 +139,7 @@ extension Kernel {
             case .uevent: return emit((r.driver.map { "DRIVER=\($0)\n" } ?? "") + "MODALIAS=rpmsg:\(r.name)\n")
             }
         case .cdev: return .failure(.EINVAL)
+        case .rpmsgChar: return .failure(.EAGAIN)
         case .virtioStatus(let p, let vdev):
             return emit("0x\(pad(hex(p.tablePtr?.byte(vdev.tableOffset + 20) ?? 0), 8))\n")
         case .uevent(let bytes), .text(let bytes): return .success(bytes)

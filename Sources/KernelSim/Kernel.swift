@@ -37,6 +37,8 @@ public final class Kernel: SimulatedKernel {
     // Global device numbering
     var platformIds = Set<Int>()
     var virtioIds = Set<Int>()
+    /// The `rpmsg_ept_ida`: N of every `/dev/rpmsgN`.
+    var rpmsgCharIds = Set<Int>()
     var devcoredumps: [Devcoredump] = []
     var devcoredumpCount = 0
     var devcoredumpDisabled = false

@@ -332,9 +332,16 @@ extension BoardFilesystem {
     ) {
         guard let file = OpenFile.borrow(info), case .kmsg = file.kind else {
             // sysfs attributes: readable and writable at once, and never notified (remoteproc
-            // never calls sysfs_notify), so the handle is never used.
+            // never calls sysfs_notify), so the handle is never used. `dev/rpmsgN` is readable
+            // while the model holds a message for it; the simulated remote answers within the
+            // write(2) that sent the request, so a poll after it never needs a later wake-up.
             if let handle { fuse_pollhandle_destroy(handle) }
-            return request.reply(poll: Int32(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM))
+            var readable = true
+            if let file = OpenFile.borrow(info), case .attribute(let path) = file.kind {
+                readable = withService { now in kernel.readable(path, now: now) } ?? true
+            }
+            let events = POLLOUT | POLLWRNORM | (readable ? POLLIN | POLLRDNORM : 0)
+            return request.reply(poll: Int32(events))
         }
         var replaced: OpaquePointer?
         let events: Int32 = withService { _ in
