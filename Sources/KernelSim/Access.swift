@@ -14,6 +14,8 @@ extension Kernel {
         for r in removedPaths where path == r || path.hasPrefix(r + "/") {
             return path.hasPrefix("sys/kernel/debug/") ? .EIO : .ENODEV
         }
+        // An endpoint device opened before its channel went away: rpmsg_eptdev's `ept` is NULL.
+        if goneRpmsgChars.contains(path) { return .EPIPE }
         return .ENOENT
     }
 

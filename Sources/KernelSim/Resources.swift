@@ -278,6 +278,7 @@ extension Kernel {
                 var n = 0
                 while rpmsgCharIds.contains(n) { n += 1 }
                 rpmsgCharIds.insert(n)
+                goneRpmsgChars.remove("dev/rpmsg\(n)")
                 d.charIndex = n
             }
             v.rpmsgDevices.append(d)
@@ -297,7 +298,10 @@ extension Kernel {
         p.tablePtr?.setByte(dev.tableOffset + 20, 0)
         for r in v.rpmsgDevices {
             r.registered = false
-            if let n = r.charIndex { rpmsgCharIds.remove(n) }
+            if let n = r.charIndex {
+                rpmsgCharIds.remove(n)
+                goneRpmsgChars.insert("dev/rpmsg\(n)")
+            }
         }
         virtioIds.remove(v.index)
         dev.virtio = nil
