@@ -14,6 +14,8 @@ extension Kernel {
         for r in removedPaths where path == r || path.hasPrefix(r + "/") {
             return path.hasPrefix("sys/kernel/debug/") ? .EIO : .ENODEV
         }
+        // An endpoint device opened before its channel went away: rpmsg_eptdev's `ept` is NULL.
+        if goneRpmsgChars.contains(path) { return .EPIPE }
         return .ENOENT
     }
 
@@ -87,6 +89,8 @@ extension Kernel {
         case .failure(let e): return .failure(e)
         case .success((.devcdData(let d), _)):
             return .success(readDevcoredump(d, offset: offset, count: count))
+        case .success((.rpmsgChar(_, let r), _)):
+            return readRpmsgChar(r, count: count)
         case .success((.trace(let p, let i), _)):
             let content = traceContent(p, p.traces[i])
             guard offset < UInt64(content.count) else { return .success([]) }
@@ -137,6 +141,7 @@ extension Kernel {
             case .uevent: return emit((r.driver.map { "DRIVER=\($0)\n" } ?? "") + "MODALIAS=rpmsg:\(r.name)\n")
             }
         case .cdev: return .failure(.EINVAL)
+        case .rpmsgChar: return .failure(.EAGAIN)
         case .virtioStatus(let p, let vdev):
             return emit("0x\(pad(hex(p.tablePtr?.byte(vdev.tableOffset + 20) ?? 0), 8))\n")
         case .uevent(let bytes), .text(let bytes): return .success(bytes)

@@ -16,6 +16,8 @@ enum FileKind {
     case rpmsg(RpmsgDevice, RpmsgAttribute)
     /// `dev/remoteprocN` (remoteproc_cdev.c).
     case cdev(Processor)
+    /// `dev/rpmsgN` (rpmsg_char.c's endpoint device) of an rpmsg device of processor `p`.
+    case rpmsgChar(Processor, RpmsgDevice)
     /// virtio `status`: the status byte of the vdev entry in the table in use.
     case virtioStatus(Processor, VirtioPlatformDevice)
     case uevent([UInt8])
@@ -165,6 +167,12 @@ extension Kernel {
             t.file("\(vd)/vendor", 0o444, .text(textBytes("0x0000\n")))
             t.file("\(vd)/status", 0o444, .virtioStatus(p, vdev))
             t.file("\(vd)/modalias", 0o444, .text(textBytes(modalias + "\n")))
+            // virtio's features_show: the 64 bits of `features` as 0/1 characters, bit 0 first.
+            let bits = (0..<64).map { v.features >> UInt64($0) & 1 == 1 ? "1" : "0" }.joined()
+            t.file("\(vd)/features", 0o444, .text(textBytes(bits + "\n")))
+            // CONFIG_PM: every device has power/ (runtime PM never enabled for virtio).
+            t.file("\(vd)/power/control", 0o644, .text(textBytes("auto\n")))
+            t.file("\(vd)/power/runtime_status", 0o444, .text(textBytes("unsupported\n")))
             t.link("\(vd)/subsystem", to: "sys/bus/virtio")
             if v.rpmsg { t.link("\(vd)/driver", to: "sys/bus/virtio/drivers/virtio_rpmsg_bus") }
             t.link("sys/bus/virtio/devices/virtio\(v.index)", to: vd)
@@ -181,6 +189,7 @@ extension Kernel {
                 t.link("\(rd)/subsystem", to: "sys/bus/rpmsg")
                 if let drv = r.driver { t.link("\(rd)/driver", to: "sys/bus/rpmsg/drivers/\(drv)") }
                 t.link("sys/bus/rpmsg/devices/\(name)", to: rd)
+                if let n = r.charIndex { t.add("dev/rpmsg\(n)", .characterDevice(mode: 0o600, kind: .rpmsgChar(p, r))) }
             }
         }
 

@@ -37,6 +37,10 @@ public final class Kernel: SimulatedKernel {
     // Global device numbering
     var platformIds = Set<Int>()
     var virtioIds = Set<Int>()
+    /// The `rpmsg_ept_ida`: N of every `/dev/rpmsgN`.
+    var rpmsgCharIds = Set<Int>()
+    /// `dev/rpmsgN` paths whose endpoint went away and whose N is not reused yet.
+    var goneRpmsgChars = Set<String>()
     var devcoredumps: [Devcoredump] = []
     var devcoredumpCount = 0
     var devcoredumpDisabled = false

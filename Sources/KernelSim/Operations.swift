@@ -383,11 +383,13 @@ extension Kernel {
             if let p { logRproc(p, .warn, "Firmware load for '\(nameText)' refused, path contains '..' component") }
             return .failure(.EINVAL)
         }
-        // 6.12 strips a trailing newline off firmware_class.path before using it; 6.1 does not.
-        if line == .v6_12, firmwarePath.last == 0x0a { firmwarePath.removeLast() }
+        // 6.12 strips a trailing newline off firmware_class.path when searching (the parameter
+        // keeps it); 6.1 searches with it.
+        var searchPath = firmwarePath
+        if line == .v6_12, searchPath.last == 0x0a { searchPath.removeLast() }
         let release = board.osrelease
         let dirs = [
-            String(decoding: firmwarePath, as: UTF8.self), "/lib/firmware/updates/\(release)",
+            String(decoding: searchPath, as: UTF8.self), "/lib/firmware/updates/\(release)",
             "/lib/firmware/updates", "/lib/firmware/\(release)", "/lib/firmware",
         ]
         var error = KernelErrno.ENOENT
@@ -398,14 +400,18 @@ extension Kernel {
                 break
             }
             switch firmwareSource.readFirmware(at: path) {
-            case .success(let bytes): return .success(bytes)
+            case .success(let bytes):
+                // Debian 6.1 logs every read with dev_info (main.c:551); 6.12 with dev_dbg.
+                if line == .v6_1, let p { logRproc(p, .info, "firmware: direct-loading firmware \(nameText)") }
+                return .success(bytes)
             case .failure(let e):
                 error = e
                 if e != .ENOENT, let p { logRproc(p, .warn, "loading \(path) failed with error \(e.negative)") }
             }
         }
         if let p {
-            logRproc(p, .warn, "Direct firmware load for \(nameText) failed with error \(error.negative)")
+            // `fw_get_filesystem_firmware` logs "failed to load" (and 6.1's one-time Debian hint)
+            // before `_request_firmware` logs "Direct firmware load" (both kernels' records).
             if line == .v6_1 {
                 logRproc(p, .err, "firmware: failed to load \(nameText) (\(error.negative))")
                 if error == .ENOENT && !debianHintShown {
@@ -418,6 +424,7 @@ extension Kernel {
             } else {
                 logRproc(p, .info, "firmware: failed to load \(nameText) (\(error.negative))")
             }
+            logRproc(p, .warn, "Direct firmware load for \(nameText) failed with error \(error.negative)")
         }
         return .failure(error)
     }

@@ -126,6 +126,12 @@ final class RpmsgDevice {
     var driver: String?
     /// `src` as it was at creation: the device name embeds it.
     let nameSrc: UInt32
+    /// `N` of `/dev/rpmsgN` while rpmsg_chrdev is bound (`rpmsg_chrdev_eptdev_create`).
+    var charIndex: Int?
+    /// Messages the remote sent to this endpoint, not read yet (the eptdev's `queue`).
+    var inbox: [[UInt8]] = []
+    /// False once the device is unregistered: an open `/dev/rpmsgN` then answers EPIPE.
+    var registered = true
     init(name: String, src: UInt32, dst: UInt32, announce: Bool, driverOverride: String?, driver: String?) {
         self.name = name
         self.src = src
@@ -144,6 +150,8 @@ final class VirtioState {
     /// True once virtio_rpmsg_bus probed (rpmsg vdev with two valid vrings).
     var rpmsg: Bool
     var rpmsgDevices: [RpmsgDevice] = []
+    /// The negotiated feature bits (`virtio_device.features`; rpmsg: `VIRTIO_RPMSG_F_NS`).
+    var features: UInt64 = 0
     init(index: Int, deviceId: UInt32, rpmsg: Bool) {
         self.index = index
         self.deviceId = deviceId

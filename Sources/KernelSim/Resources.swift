@@ -221,7 +221,14 @@ extension Kernel {
                 t?.setU32(base + 24 + 20 * j, UInt32(truncatingIfNeeded: c.deviceAddress))
             }
             t?.setU32(base + 12, isRpmsg ? dfeatures & 1 : 0)
+            v.features = UInt64(isRpmsg ? dfeatures & 1 : 0)
             t?.setByte(base + 20, isRpmsg ? 0x0f : 0x01)
+            // `rproc_add_virtio_dev` logs the registration after the driver's probe has run.
+            defer {
+                log.append(
+                    .info, .platform(driver: "rproc-virtio", name: dev.name),
+                    "registered virtio\(m) (type \(dev.deviceId))", at: now)
+            }
             guard isRpmsg else { continue }
             v.rpmsgDevices.append(
                 RpmsgDevice(name: "rpmsg_ctrl", src: 0, dst: 0, announce: false, driverOverride: "rpmsg_ctrl", driver: "rpmsg_ctrl"))
@@ -268,6 +275,11 @@ extension Kernel {
                 var addr: UInt32 = 1024
                 while v.rpmsgDevices.contains(where: { $0.src == addr }) { addr += 1 }
                 d.src = addr
+                var n = 0
+                while rpmsgCharIds.contains(n) { n += 1 }
+                rpmsgCharIds.insert(n)
+                goneRpmsgChars.remove("dev/rpmsg\(n)")
+                d.charIndex = n
             }
             v.rpmsgDevices.append(d)
         }
@@ -284,6 +296,13 @@ extension Kernel {
     private func removeVirtio(_ p: Processor, _ dev: VirtioPlatformDevice, _ v: VirtioState) {
         // virtio_reset_device → rproc_virtio_reset: status = 0 in the table in use.
         p.tablePtr?.setByte(dev.tableOffset + 20, 0)
+        for r in v.rpmsgDevices {
+            r.registered = false
+            if let n = r.charIndex {
+                rpmsgCharIds.remove(n)
+                goneRpmsgChars.insert("dev/rpmsg\(n)")
+            }
+        }
         virtioIds.remove(v.index)
         dev.virtio = nil
     }

@@ -106,4 +106,6 @@ public protocol SimulatedKernel: AnyObject {
     func readRange(_ path: String, offset: UInt64, count: Int, now: SimTime) -> Result<[UInt8], KernelErrno>?
     /// A signal for a blocked writer (FUSE INTERRUPT); true if its write completed because of it.
     func interrupt(_ ticket: SimTicket, now: SimTime) -> Bool
+    /// Whether a read would return at once (poll's POLLIN); nil = always readable.
+    func readable(_ path: String, now: SimTime) -> Bool?
 }

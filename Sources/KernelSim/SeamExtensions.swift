@@ -19,4 +19,9 @@ extension SimulatedKernel {
     /// count for `recovery`); returns true. Returns false when the writer already holds the lock
     /// (the kernel finishes the operation regardless) or the ticket is unknown.
     public func interrupt(_ ticket: SimTicket, now: SimTime) -> Bool { false }
+
+    /// Whether a read of `path` would return at once (`poll` POLLIN), for files whose readiness
+    /// changes (`dev/rpmsgN`: a message queued, or the endpoint gone). Nil for files that are
+    /// always readable.
+    public func readable(_ path: String, now: SimTime) -> Bool? { nil }
 }

@@ -77,6 +77,7 @@ extension Kernel {
         case .failure(let e): return .completed(.failure(e))
         case .success((let kind, let mode)):
             if case .cdev(let p) = kind { return storeCdev(p, bytes) }
+            if case .rpmsgChar(let p, let r) = kind { return .completed(sendRpmsgChar(p, r, bytes)) }
             let debugfs = path.hasPrefix("sys/kernel/debug/")
             if mode & 0o222 == 0 { return .completed(.failure(debugfs ? .EINVAL : .EACCES)) }
             if debugfs { return store(kind, bytes) }
@@ -237,7 +238,7 @@ extension Kernel {
             let first = Array(s.prefix { $0 != 0x20 && $0 != 0x0a })
             guard words.contains(String(decoding: first, as: UTF8.self)) else { return fail(.EINVAL) }
             return ok()
-        case .trace, .text, .virtioStatus, .cdev: return fail(.EACCES)
+        case .trace, .text, .virtioStatus, .cdev, .rpmsgChar: return fail(.EACCES)
         }
     }
 

@@ -122,8 +122,12 @@ public final class BoardFilesystem: @unchecked Sendable {
         monitor.lock()
         let now = clock.now
         let due = serviceLocked(now: now)
+        let deadline = kernel.nextDeadline
         let result = body(now)
         let after = serviceLocked(now: now)
+        // A request that scheduled model work (a write whose rpmsg announcement is due in 5 ms)
+        // wakes the timer thread, which otherwise sleeps until the deadline it saw before.
+        if kernel.nextDeadline != deadline { monitor.broadcast() }
         monitor.unlock()
         for reply in due { reply.send() }
         for reply in after { reply.send() }

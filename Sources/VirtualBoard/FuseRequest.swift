@@ -63,6 +63,23 @@ struct FuseRequest: @unchecked Sendable {
 
     func reply(open info: UnsafeMutablePointer<fuse_file_info>) { fuse_reply_open(raw, info) }
 
+    /// The open reply of a model file: `FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES`.
+    ///
+    /// Direct I/O: every read(2) reaches the model (the page cache would hide state changes).
+    /// Parallel direct writes (Linux 6.2+): a second writer of the same file reaches the model
+    /// while the first is parked, instead of waiting on the kernel's inode lock, so it queues on
+    /// the model's `rproc->lock` and a signal interrupts it there (EINTR, as the kernel's
+    /// `mutex_lock_interruptible`). libfuse 3.14's `fuse_file_info` has no bit for the flag, so
+    /// the `fuse_open_out` (fh, open_flags, padding) is sent as it is.
+    func reply(openDirect info: UnsafeMutablePointer<fuse_file_info>) {
+        let directIO: UInt64 = 1 << 0, parallelDirectWrites: UInt64 = 1 << 6
+        let out: [UInt64] = [info.pointee.fh, directIO | parallelDirectWrites]  // little-endian u32 + padding
+        out.withUnsafeBytes { bytes in
+            var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+            _ = fuse_reply_iov(raw, &vector, 1)
+        }
+    }
+
     func reply(create inode: UInt64, attributes: stat, info: UnsafeMutablePointer<fuse_file_info>) {
         var entry = fuse_entry_param()
         entry.ino = inode

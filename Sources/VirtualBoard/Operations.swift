@@ -19,10 +19,10 @@ extension BoardFilesystem {
     }
 
     /// Runs `body` with the lock held and sends its answer after releasing it.
+    /// The model is advanced to now first: a lookup, stat or listing must see what the model's
+    /// due events (an rpmsg announcement, a finished start) have made of the tree by now.
     private func answer(_ request: FuseRequest, open info: UnsafeMutablePointer<fuse_file_info>? = nil, _ body: () -> Answer) {
-        monitor.lock()
-        let decided = body()
-        monitor.unlock()
+        let decided = withService { _ in body() }
         switch decided {
         case .failure(let code): request.fail(code)
         case .entry(let inode, let attributes): request.reply(entry: inode, attributes: attributes)
@@ -245,11 +245,8 @@ extension BoardFilesystem {
             return request.fail(EACCES)
         }
         monitor.unlock()
-        // direct_io: every read(2) reaches the model; the page cache would hide state changes.
-        info.pointee.direct_io = 1
-        info.pointee.keep_cache = 0
         file.store(in: info)
-        request.reply(open: info)
+        request.reply(openDirect: info)
     }
 
     func read(_ request: FuseRequest, size: Int, offset: Int, info: UnsafeMutablePointer<fuse_file_info>) {
@@ -335,9 +332,16 @@ extension BoardFilesystem {
     ) {
         guard let file = OpenFile.borrow(info), case .kmsg = file.kind else {
             // sysfs attributes: readable and writable at once, and never notified (remoteproc
-            // never calls sysfs_notify), so the handle is never used.
+            // never calls sysfs_notify), so the handle is never used. `dev/rpmsgN` is readable
+            // while the model holds a message for it; the simulated remote answers within the
+            // write(2) that sent the request, so a poll after it never needs a later wake-up.
             if let handle { fuse_pollhandle_destroy(handle) }
-            return request.reply(poll: Int32(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM))
+            var readable = true
+            if let file = OpenFile.borrow(info), case .attribute(let path) = file.kind {
+                readable = withService { now in kernel.readable(path, now: now) } ?? true
+            }
+            let events = POLLOUT | POLLWRNORM | (readable ? POLLIN | POLLRDNORM : 0)
+            return request.reply(poll: Int32(events))
         }
         var replaced: OpaquePointer?
         let events: Int32 = withService { _ in

@@ -49,6 +49,15 @@ final class BoardDaemon: @unchecked Sendable {
 
     func client() throws -> BusClient { try BusClient(.socket(socket)) }
 
+    /// One answered call on `client`'s connection: from then on the daemon has the connection and
+    /// sends it every signal. (Connecting is asynchronous for the daemon: a signal emitted before it
+    /// accepted the connection never reaches the client; a crash written straight after connecting
+    /// used to race with the accept, and lost under load.)
+    func awaitConnected(_ client: BusClient) throws {
+        _ = try client.call(path: "/org/daybreak/RemoteProc1", interface: Self.manager, member: "ListProcessors",
+                            timeoutMicroseconds: 10_000_000)
+    }
+
     /// The board's kernel log so far: every record's text (dev/kmsg, non-blocking, from the start).
     func kernelLog() -> [String] {
         let fd = open(board.path("dev/kmsg"), O_RDONLY | O_NONBLOCK)
@@ -317,7 +326,7 @@ struct BoardTests {
         let a = try client.subscribe(member: "ProcessorAdded") { added.value.append($0.arguments.first?.string ?? "") }
         let r = try client.subscribe(member: "ProcessorRemoved") { removed.value.append($0.arguments.first?.string ?? "") }
         _ = (a, r)
-        try client.process()
+        try e2e.awaitConnected(client)
         try "hotplug".write(toFile: e2e.board.path(".sim/add"), atomically: false, encoding: .utf8)
         #expect(try client.run(until: { !added.value.isEmpty }, timeoutMicroseconds: 10_000_000))
         let device = try #require(added.value.first)
@@ -351,6 +360,7 @@ struct BoardTests {
         let crashes = Box<[String]>([])
         let subscription = try client.subscribe(member: "Crashed") { crashes.value.append($0.arguments.first?.string ?? "") }
         _ = subscription
+        try e2e.awaitConnected(client)
         try "1".write(toFile: e2e.board.path("sys/kernel/debug/remoteproc/remoteproc0/crash"), atomically: false, encoding: .utf8)
         let seen = try client.run(until: { !crashes.value.isEmpty }, timeoutMicroseconds: 10_000_000)
         if !seen {

@@ -133,36 +133,47 @@ extension AdapterTests {
         let board = try FakeBoard()
         installNoRestartHandler(SIGUSR2)
         let reader = try FD(board.path("dev/kmsg"), O_RDONLY)
-        nonisolated(unsafe) var outcome: Errno?
-        let started = Monitor()
-        nonisolated(unsafe) var readerThread = pthread_t()
-        nonisolated(unsafe) var finished = false
-        started.lock()
-        let thread = startThread {
-            // Test bodies run on dispatch threads, which block signals; this thread inherited that.
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGUSR2)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            started.withLock { readerThread = pthread_self(); started.broadcast() }
-            let result = errnoOf { try reader.read() }
-            started.withLock { outcome = result; finished = true }
-        }
-        started.wait(untilMonotonic: nil)
-        started.unlock()
-        // Keep signalling until the read returns (the signal may land before the read blocks).
-        var attempts = 0
-        while attempts < 100 {
-            pthread_kill(readerThread, SIGUSR2)
-            usleep(20_000)
-            if started.withLock({ finished }) { break }
-            attempts += 1
-        }
         // Never leave the read parked (the test would hang): a record releases it.
-        if attempts == 100 { try writeText(board.path("dev/kmsg"), "release") }
-        pthread_join(thread, nil)
+        let outcome = try signalUntilReturned(SIGUSR2, onGiveUp: { try writeText(board.path("dev/kmsg"), "release") }) {
+            errnoOf { try reader.read() }
+        }
         #expect(outcome == .EINTR)
     }
+}
+
+/// Runs `body` (a call that blocks) on a thread that accepts `signal`, and signals that thread every
+/// 20 ms until `body` returns (the signal may land before the call blocks); after 100 signals
+/// `onGiveUp` must release the call. Returns what `body` returned.
+func signalUntilReturned(
+    _ signal: Int32, onGiveUp: () throws -> Void = {}, _ body: @escaping () -> Errno?
+) rethrows -> Errno? {
+    nonisolated(unsafe) var outcome: Errno?
+    let gate = Monitor()
+    nonisolated(unsafe) var waiter = pthread_t()
+    nonisolated(unsafe) var finished = false
+    gate.lock()
+    let thread = startThread {
+        // Test bodies run on dispatch threads, which block signals; this thread inherited that.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signal)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        gate.withLock { waiter = pthread_self(); gate.broadcast() }
+        let result = body()
+        gate.withLock { outcome = result; finished = true }
+    }
+    gate.wait(untilMonotonic: nil)
+    gate.unlock()
+    var attempts = 0
+    while attempts < 100 {
+        pthread_kill(waiter, signal)
+        usleep(20_000)
+        if gate.withLock({ finished }) { break }
+        attempts += 1
+    }
+    if attempts == 100 { try onGiveUp() }
+    pthread_join(thread, nil)
+    return outcome
 }
 
 /// A handler without SA_RESTART, so a blocked read(2) returns EINTR.
