@@ -35,6 +35,9 @@ size sys/class/devcoredump/devcd2/data
 st; want "offline\\n"
 wr sys/class/devcoredump/devcd2/data 1; want "ok 1"
 wait_state running; want ok
+# The recovered remote announces its channels a moment after "is now up"; wait for them, or the
+# next section's wait would match this late announcement and its own would race the stop.
+announced; want ok
 gone sys/class/devcoredump/devcd2; want ok
 klog
 rec "disabled: no dump"
