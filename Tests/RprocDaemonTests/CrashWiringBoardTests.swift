@@ -103,9 +103,13 @@ struct CrashWiringBoardTests {
                 #expect(dumpStatus == 0, "\(dumped)")
                 let bytes = (try? Data(contentsOf: URL(fileURLWithPath: copy))) ?? Data()
                 #expect(bytes.prefix(4) == Data([0x7F, 0x45, 0x4C, 0x46]), "\(bytes.count) bytes")
-                // GetLog answers through `rprocctl logs` (the lab board's m4 writes no trace line: nothing kept).
-                let (logsStatus, logs) = try BusHarness.run([rprocctl, "--socket", e2e.socket, "logs", "m4", "-n", "5"])
-                #expect(logsStatus == 0 && logs.isEmpty, "\(logs)")
+                // The remote's trace line, read by the poll, through GetLog and `rprocctl logs`.
+                var logs = ""
+                let logged = try eventually {
+                    logs = try BusHarness.run([rprocctl, "--socket", e2e.socket, "logs", "m4", "-n", "5"]).1
+                    return logs.contains("hello from the simulated remote")
+                }
+                #expect(logged, "\(logs)")
                 let (unknownStatus, unknown) = try BusHarness.run([rprocctl, "--socket", e2e.socket, "logs", "nosuch"])
                 #expect(unknownStatus != 0 && unknown.contains("nosuch"), "\(unknown)")
             }
@@ -151,5 +155,33 @@ struct CrashWiringBoardTests {
         #expect(e2e.call("remoteproc0", "ResetFailed", client: client) == "ok")
         #expect(try property(client, "Job") == .string("idle"))
         #expect(try property(client, "RestartCount") == .uint32(0))
+    }
+
+    @Test func ownerKernelLeavesRecoveryToTheKernelAndCountsItsRecoveries() throws {
+        let config = "[Match]\nName=m4\n[Recovery]\nOwner=kernel\nRestart=on-crash\n"
+        let e2e = try BoardDaemon(beforeStart: { board in
+            try "disabled".write(toFile: board.path("sys/class/remoteproc/remoteproc0/recovery"), atomically: false, encoding: .utf8)
+        })
+        // Restart with the configuration: Owner=kernel takes recovery back to enabled at adoption.
+        e2e.daemon.signal(SIGTERM)
+        #expect(e2e.daemon.waitForExit() == 0)
+        try config.write(toFile: e2e.work + "/etc/processors.d/m4.rproc", atomically: true, encoding: .utf8)
+        let daemon = try BoardDaemon.start(board: e2e.board, work: e2e.work)
+        #expect(eventually { sysfs(e2e, "recovery") == "enabled" }, "\(daemon.log)")
+        #expect(e2e.call("remoteproc0", "Start", [.string("")]) == "ok")
+        let client = try e2e.client()
+        let recovered = Box<Int>(0)
+        let subscription = try client.subscribe(member: "Recovered") { _ in recovered.value += 1 }
+        _ = subscription
+        try e2e.awaitConnected(client)
+        try crash(e2e)
+        #expect(try client.run(until: { recovered.value == 1 }, timeoutMicroseconds: 10_000_000), "\(daemon.log)")
+        #expect(try eventually { try property(client, "CrashCount") == .uint32(1) })
+        // The kernel recovered it, not a policy job of rprocd.
+        #expect(try property(client, "RestartCount") == .uint32(0))
+        #expect(!daemon.log.contains("recover 'm4'"), "\(daemon.log)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(sysfs(e2e, "recovery") == "enabled")
     }
 }
