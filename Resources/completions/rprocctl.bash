@@ -173,13 +173,13 @@ _rprocctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|status|start|stop|restart|detach|attach|recover|set-firmware|reset-failed|show|is-running|monitor|inspect|validate|help)
+    list|status|start|stop|restart|detach|attach|recover|set-firmware|reset-failed|show|is-running|monitor|coredump|logs|inspect|validate|help)
         # Offer subcommand argument completions
         "_rprocctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list status start stop restart detach attach recover set-firmware reset-failed show is-running monitor inspect validate help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list status start stop restart detach attach recover set-firmware reset-failed show is-running monitor coredump logs inspect validate help' -- "${cur}"))
         ;;
     esac
 }
@@ -539,6 +539,131 @@ _rprocctl_monitor() {
         ;;
     '--socket')
         __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_rprocctl_coredump() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __rprocctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|info|dump)
+        # Offer subcommand argument completions
+        "_rprocctl_coredump_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list info dump' -- "${cur}"))
+        ;;
+    esac
+}
+
+_rprocctl_coredump_list() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion coredump list -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_rprocctl_coredump_info() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_rprocctl_coredump_dump() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket -o --output)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    esac
+}
+
+_rprocctl_logs() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system -f --follow --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket -n --lines)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    '-n'|'--lines')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion logs -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

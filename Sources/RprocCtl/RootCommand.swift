@@ -19,7 +19,8 @@ public struct RootCommand: ParsableCommand {
         subcommands: [
             ListCommand.self, StatusCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
             DetachCommand.self, AttachCommand.self, RecoverCommand.self, SetFirmwareCommand.self, ResetFailedCommand.self,
-            ShowCommand.self, IsRunningCommand.self, MonitorCommand.self, InspectCommand.self, ValidateCommand.self,
+            ShowCommand.self, IsRunningCommand.self, MonitorCommand.self, CoredumpCommand.self, LogsCommand.self, InspectCommand.self,
+            ValidateCommand.self,
         ],
         defaultSubcommand: ListCommand.self)
 

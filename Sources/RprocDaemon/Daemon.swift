@@ -1,6 +1,7 @@
 // The daemon's startup order, as timesyncd's `run()`: logging, configuration, event loop,
 // discovery, the control socket, READY=1, the loop; then STOPPING=1. SIGTERM stops serving and
-// never touches a processor; SIGHUP reloads the configuration.
+// starts or stops no processor; a processor whose recovery rprocd owns gets `recovery ← enabled`
+// back. SIGHUP reloads the configuration.
 
 import Glibc
 import Logging
@@ -142,7 +143,8 @@ final class DaemonRuntime: ManagerObserver {
 
     private func terminate(_ signal: Int32) {
         Systemd.stopping()
-        logger.notice("Received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); stopping, leaving every processor as it is.")
+        logger.notice(
+            "Received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"); stopping, leaving every processor as it is (recovery handed back to the kernel).")
         loop.exit(0)
     }
 
@@ -153,6 +155,7 @@ final class DaemonRuntime: ManagerObserver {
         let previous = manager.settings
         if let configuration { manager.configuration = configuration }
         manager.reload(settings: settings)
+        manager.reloadCrashWatch()
         if settings.socketPath != previous.socketPath {
             logger.warning("SocketPath= changed to '\(settings.socketPath)'; it takes effect at the next start, ignoring.")
         }
@@ -165,6 +168,7 @@ final class DaemonRuntime: ManagerObserver {
         watcher?.cancel()
         udev?.cancel()
         api?.shutdown()
+        manager.handBackRecovery()
         manager.shutdown()
         for source in signals { source.cancel() }
     }
@@ -217,5 +221,9 @@ final class DaemonRuntime: ManagerObserver {
 
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?) {
         api?.jobRemoved(id: id, processor: processor, operation: operation, result: result, error: error)
+    }
+
+    func logLines(_ processor: ManagedProcessor, lines: [String]) {
+        api?.logLines(processor, lines: lines)
     }
 }

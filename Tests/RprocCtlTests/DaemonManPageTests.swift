@@ -6,7 +6,7 @@ import Testing
 @Suite struct DaemonManPageTests {
     static let verbs = [
         "list", "status", "start", "stop", "restart", "detach", "attach", "recover", "set-firmware", "reset-failed", "show",
-        "is-running", "monitor",
+        "is-running", "monitor", "coredump list", "coredump info", "coredump dump", "logs",
     ]
 
     @Test(arguments: verbs)
@@ -14,7 +14,7 @@ import Testing
         let page = ManPageTests.manPage
         let roff = verb.replacingOccurrences(of: "-", with: "\\-")
         #expect(page.contains("\n.B \(roff)\n") || page.contains("\n.BI \(roff) "), "rprocctl.1 does not describe \(verb)")
-        let help = try Rprocctl.run("help", verb).stdout
+        let help = try Rprocctl.run(["help"] + verb.split(separator: " ").map(String.init)).stdout
         let options = Set(help.split(whereSeparator: { " ,\n[]<>='().".contains($0) }).filter { $0.hasPrefix("--") })
         #expect(options.contains("--socket"))
         for option in options {

@@ -16,12 +16,16 @@ final class BoardDaemon: @unchecked Sendable {
     let work: String
     var socket: String { work + "/control" }
 
-    init(firmware: [String: [UInt8]]? = nil, beforeStart: (MountedBoard) throws -> Void = { _ in }) throws {
+    /// - Parameter processorFiles: `*.rproc` files by name, written to the config dir's `processors.d`.
+    init(
+        firmware: [String: [UInt8]]? = nil, processorFiles: [String: String] = [:], beforeStart: (MountedBoard) throws -> Void = { _ in }
+    ) throws {
         let image = ElfBuilder.minimalRemoteproc().build()
         board = try MountedBoard(
             board: "lab", firmware: firmware ?? ["m4.elf": image, "r5f.elf": image, "slow.elf": image, "broken.elf": image])
         work = NSTemporaryDirectory() + "rprocd-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: work + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work + "/etc/processors.d", withIntermediateDirectories: true)
+        for (name, text) in processorFiles { try text.write(toFile: work + "/etc/processors.d/" + name, atomically: true, encoding: .utf8) }
         try beforeStart(board)
         daemon = try Self.start(board: board, work: work)
     }

@@ -143,6 +143,10 @@ final class BusAPI {
         emit(processor.objectPath, Self.processorInterface, "Recovered", [.uint32(processor.restartCount)])
     }
 
+    func logLines(_ processor: ManagedProcessor, lines: [String]) {
+        emit(processor.objectPath, Self.processorInterface, "LogLines", [.strings(lines)])
+    }
+
     func failed(_ processor: ManagedProcessor, reason: String) {
         emit(processor.objectPath, Self.processorInterface, "Failed", [.string(reason)])
     }

@@ -42,19 +42,7 @@ extension BusAPI {
                 self.onReload?()
                 return []
             },
-            BusMethod("ListCoredumps", in: [target], out: [BusArgument("coredumps", "a(sssttss)")]) { [unowned self] call throws(BusError) in
-                let target = try Self.argument(call, 0, "processor name")
-                if !target.isEmpty { _ = try self.lookup(target) }
-                // rprocd keeps no coredumps yet (the crash-watchdog issue collects them).
-                return [.array(BusType("(sssttss)")!, [])]
-            },
-            BusMethod("DescribeCoredump", in: [BusArgument("id", "s")], out: [BusArgument("json", "s")]) { call throws(BusError) in
-                throw BusError(name: DaemonError.Name.noSuchCoredump.rawValue, message: "No coredump has the id '\(call.string(0).prefix(64))'.")
-            },
-            BusMethod("OpenCoredump", in: [BusArgument("id", "s")], out: [BusArgument("fd", "h")], flags: .mutating) { call throws(BusError) in
-                throw BusError(name: DaemonError.Name.noSuchCoredump.rawValue, message: "No coredump has the id '\(call.string(0).prefix(64))'.")
-            },
-        ]
+        ] + (manager.crashWatch?.busMethods(validate: { [unowned self] name throws(BusError) in _ = try self.lookup(name) }) ?? [])
         let properties = [
             BusProperty("Version", "s", change: .constant, get: { _ in .string(DaemonVersion.string) }),
             BusProperty("SystemBus", "b", change: .emitsChange, get: { [unowned self] _ in .bool(self.systemBus?.isOpen == true) }),

@@ -14,11 +14,12 @@ extension BusAPI {
 
     /// Every property of `processor`, by name.
     func properties(of processor: ManagedProcessor) -> [String: BusValue] {
-        [
+        let driver = manager.crashWatch?.driver(processor.device)
+        return [
             "Device": .string(processor.device),
             "Name": .string(processor.name),
             "State": .string(processor.state.sysfsValue),
-            "Job": .string(processor.job.sysfsValue),
+            "Job": .string(driver?.isFailed == true ? Job.failed.sysfsValue : processor.job.sysfsValue),
             "Firmware": .string(processor.firmware),
             "Recovery": .string(processor.recovery),
             "Coredump": .string(processor.coredump),
@@ -27,11 +28,11 @@ extension BusAPI {
             "BootCount": .uint32(processor.counters.boots),
             "CrashCount": .uint32(processor.counters.crashes),
             "RestartCount": .uint32(processor.restartCount),
-            "Result": .string(processor.result.sysfsValue),
+            "Result": .string((driver.map { $0.result != .success } == true ? driver!.result : processor.result).sysfsValue),
             "StateChangeUSec": .uint64(processor.stateChangeMicroseconds),
             "LastCrashUSec": .uint64(processor.counters.lastCrashMicroseconds),
-            "LastCrashType": .string(processor.counters.lastCrashType),
-            "NextRestartUSec": .uint64(0),
+            "LastCrashType": .string(driver.map { $0.lastCrashTypeString }.flatMap { $0.isEmpty ? nil : $0 } ?? processor.counters.lastCrashType),
+            "NextRestartUSec": .uint64(driver?.nextRestartUSec ?? 0),
             "LastError": .string(processor.counters.lastError),
             "Channels": .array(BusType("(ssuu)")!, processor.channels.map {
                 .structure([.string($0.name), .string($0.deviceNode), .uint32($0.source), .uint32($0.destination)])
@@ -89,6 +90,11 @@ extension BusAPI {
             },
             BusMethod("Rollback", flags: .mutating) { _ throws(BusError) in
                 throw BusError(name: BusError.Name.notSupported, message: "Firmware rollback is not implemented by this rprocd yet.")
+            },
+            BusMethod("GetLog", in: [BusArgument("lines", "u")], out: [BusArgument("lines", "as")]) { [unowned self] call throws(BusError) in
+                let processor = try self.processor(for: call.object)
+                let count = Int(call.uint32(0))
+                return [.strings(self.manager.crashWatch?.log(processor.device, last: count) ?? [])]
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] call throws(BusError) in
                 let processor = try self.processor(for: call.object)

@@ -60,6 +60,7 @@ final class KernelLogWatcher {
                 continue
             case .record(let record):
                 guard let line = RemoteprocLogLine(record) else { continue }
+                manager?.noteKernelLog(line)
                 switch line.event {
                 case .crashDetected:
                     manager?.noteCrash(device: line.device, type: line.event.crashType ?? .unknown)

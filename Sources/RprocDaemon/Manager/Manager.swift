@@ -25,6 +25,12 @@ public protocol ManagerObserver: AnyObject {
     func failed(_ processor: ManagedProcessor, reason: String)
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation)
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?)
+    /// New lines of the remote's trace log (the `LogLines` signal).
+    func logLines(_ processor: ManagedProcessor, lines: [String])
+}
+
+extension ManagerObserver {
+    public func logLines(_ processor: ManagedProcessor, lines: [String]) {}
 }
 
 /// One scan of the kernel's processors, made off the loop.
@@ -68,6 +74,8 @@ public final class Manager {
     private var rescanRequested = false
     /// Called once after the first scan (discovery); READY=1 follows it.
     private var discoveryDone: (() -> Void)?
+    /// The crash watchdog (restart policy, coredumps, trace logs) of the configured processors.
+    public private(set) var crashWatch: CrashWatch?
 
     public init(loop: EventLoop, kernel: KernelFiles, store: CounterStore, settings: DaemonSettings, logger: Logger) throws(SyscallError) {
         loop.assertOnLoop()
@@ -78,6 +86,8 @@ public final class Manager {
         self.logger = logger
         self.reader = try SerialWorker(name: "rproc-scan", loop: loop)
         self.storeWorker = try SerialWorker(name: "rproc-store", loop: loop)
+        self.crashWatch = try CrashWatch(loop: loop, kernel: kernel, stateDirectory: String(store.directory.dropLast("/processors".count)))
+        crashWatch?.host = self
     }
 
     /// Stops the poll and the worker threads, after the kernel write in flight on each (if any)
@@ -98,6 +108,7 @@ public final class Manager {
             processor.worker.shutdown()
         }
         storeWorker.shutdown()
+        crashWatch?.shutdown()
     }
 
     /// Takes new `[Daemon]` settings (SIGHUP, `Reload()`); the poll interval applies at once.
@@ -134,7 +145,10 @@ public final class Manager {
     var beforePoll: (() -> Void)?
 
     private func scan(reason: String) {
-        if reason == "poll" { beforePoll?() }
+        if reason == "poll" {
+            beforePoll?()
+            crashWatch?.poll()
+        }
         guard !scanInFlight else {
             rescanRequested = true
             return
@@ -208,6 +222,7 @@ public final class Manager {
         for device in order where !seen.contains(device) {
             guard let processor = processors.removeValue(forKey: device) else { continue }
             logger.notice("Remote processor '\(processor.name)' ('\(device)') is gone.", metadata: metadata(processor))
+            crashWatch?.remove(device: device)
             observer?.processorRemoved(processor)
         }
         for entry in scan.entries {
@@ -248,6 +263,7 @@ public final class Manager {
             "Adopted remote processor '\(processor.name)' ('\(processor.device)'), '\(processor.state.sysfsValue)'\(how).",
             metadata: metadata(processor))
         observer?.processorAdded(processor)
+        watchCrashes(of: processor)
     }
 
     private func armPoll() {
@@ -322,6 +338,14 @@ public final class Manager {
             }
         }
         if save { saveCounters(processor) }
+        if !events.isEmpty {
+            crashWatch?.mirrorEvents(events, device: processor.device, crashCount: processor.mirror.crashCount, bootCount: processor.mirror.bootCount)
+        }
+    }
+
+    /// A kernel log line about a processor (kept for the coredump metadata).
+    func noteKernelLog(_ line: RemoteprocLogLine) {
+        crashWatch?.kernelLog(line)
     }
 
     /// The kernel logged "crash detected in …: type T" for `device`.
@@ -435,11 +459,20 @@ public final class Manager {
         case .success(let found): processor = found
         case .failure(let error): return .failure(error)
         }
+        return begin(operation, on: processor, argument: argument, byPolicy: false, completion: completion)
+    }
+
+    /// Accepts an operation on `processor` (a user's, or the restart policy's with `byPolicy`).
+    func begin(
+        _ operation: Operation, on processor: ManagedProcessor, argument: String, byPolicy: Bool,
+        completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor), DaemonError> {
         if let error = Self.validateFirmwareName(argument) { return .failure(error) }
         if let inFlight = processor.inFlight {
             return .failure(DaemonError(
                 .busy, "'\(processor.name)' is busy with '\(inFlight.operation.sysfsValue)' (job \(inFlight.id)); try again when it is done."))
         }
+        if !byPolicy, let refusal = admitUserOperation(operation, processor) { return .failure(refusal) }
         if operation == .resetFailed {
             let id = takeJobID()
             observer?.jobNew(id: id, processor: processor, operation: operation)
@@ -465,7 +498,9 @@ public final class Manager {
         let id = takeJobID()
         processor.inFlight = (id, operation)
         processor.generation &+= 1
-        apply(processor.mirror.beginJob(operation, job: plan.steps.first(where: { $0.job != .idle })?.job ?? .idle), to: processor)
+        apply(
+            processor.mirror.beginJob(operation, job: plan.steps.first(where: { $0.job != .idle })?.job ?? .idle, byPolicy: byPolicy),
+            to: processor)
         observer?.jobNew(id: id, processor: processor, operation: operation)
         observer?.processorChanged(processor)
         if plan.steps.isEmpty {

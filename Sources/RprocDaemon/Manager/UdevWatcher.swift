@@ -46,6 +46,8 @@ final class UdevWatcher {
         // A bounded batch per wakeup; one bad event never stops monitoring.
         for _ in 0..<256 {
             guard let event = monitor.receive() else { break }
+            // A devcoredump `add` starts a collection at once (the crash watch matches it to its processor).
+            manager?.crashWatch?.udev(event)
             if event.subsystem == "platform" && !event.devicePath.contains("remoteproc") { continue }
             relevant = true
         }
