@@ -135,7 +135,12 @@ public final class ReadinessCoordinator {
             if let p {
                 manager.apply(p.mirror.endJob(result: .timeout, error: error.message), to: p)
                 logger.error("Failed to start '\(name)': \(error.message)", metadata: manager.metadata(p))
-                _ = manager.enqueue(.stop, on: device, argument: "") { _ in }
+                // The stop ends the failed start: keep its result, as systemd keeps a unit's Result=
+                // through the stop that follows a failure (the stop job itself ends in `success`).
+                _ = manager.enqueue(.stop, on: device, argument: "") { [weak self] _ in
+                    guard let self, let p = self.manager.processors[device] else { return }
+                    self.manager.apply(p.mirror.endJob(result: .timeout, error: error.message), to: p)
+                }
             }
             waiting.removeValue(forKey: device)?(.failure(error))
         case .wentDown(let device, let state):
