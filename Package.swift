@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "RprocModelTests", dependencies: ["RprocModel"]),
         .testTarget(name: "KernelSimTests", dependencies: ["KernelSim", "RprocTestSupport"]),
         .testTarget(name: "RprocSystemTests", dependencies: ["RprocSystem", "RprocTestSupport"]),
-        .testTarget(name: "RprocBusTests", dependencies: ["RprocBus", "RprocEventLoop"]),
+        .testTarget(name: "RprocBusTests", dependencies: ["RprocBus", "RprocEventLoop", "RprocTestSupport"]),
         .testTarget(
             name: "VirtualBoardTests",
             dependencies: ["VirtualBoard", "KernelSim", "RprocTestSupport"]),

@@ -1,51 +1,15 @@
 import Foundation
 import Glibc
 @testable import RprocBus
+import RprocTestSupport
 import Testing
 
 /// The registry on a message bus: a private dbus-daemon configured like a system bus stands in for it.
 @Suite struct SystemBusTests {
-    final class BusDaemon {
-        let process = Process()
-        let address: String
-        init(directory: String) throws {
-            let config = directory + "/bus.conf"
-            try """
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path=\(directory)/bus</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_destination="*" eavesdrop="true"/>
-                <allow receive_sender="*"/>
-              </policy>
-            </busconfig>
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/dbus-daemon")
-            process.arguments = ["--config-file=\(config)", "--nofork", "--nopidfile", "--print-address=1"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            var line = Data()
-            while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-            address = String(decoding: line, as: UTF8.self)
-        }
-        /// dbus-daemon in system mode ignores SIGTERM here: kill it.
-        func stop() {
-            guard process.isRunning else { return }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
     @Test func servesTheRegistryOnABus() throws {
         let f = try Fixture()
         defer { f.shutdown() }
-        let daemon = try BusDaemon(directory: f.directory)
+        let daemon = try PrivateDBusDaemon(type: "system", directory: f.directory)
         defer { daemon.stop() }
         #expect(daemon.address.hasPrefix("unix:path="))
         let joined = try f.loop.sync { () -> String? in

@@ -7,52 +7,11 @@ import Glibc
 import RprocBus
 import RprocEventLoop
 import RprocModel
+import RprocTestSupport
 import Testing
 @testable import RprocDaemon
 
-/// A private message bus: `dbus-daemon` with a config file in a temporary directory.
-final class PrivateBus {
-    let process = Process()
-    let directory: String
-    let address: String
-
-    init() throws {
-        directory = NSTemporaryDirectory() + "rprocd-bus-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let config = directory + "/bus.conf"
-        try """
-        <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-         "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-        <busconfig>
-          <type>session</type>
-          <listen>unix:path=\(directory)/bus</listen>
-          <auth>EXTERNAL</auth>
-          <policy context="default">
-            <allow user="*"/>
-            <allow own="*"/>
-            <allow send_destination="*"/>
-            <allow receive_sender="*"/>
-          </policy>
-        </busconfig>
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/dbus-daemon")
-        process.arguments = ["--config-file=\(config)", "--nofork", "--nopidfile", "--print-address=1"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        address = String(decoding: line, as: UTF8.self)
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-}
+typealias PrivateBus = PrivateDBusDaemon
 
 /// The stand-in: `/org/freedesktop/systemd1` with `StartUnit`, `StopUnit` and `Reboot` of
 /// `org.freedesktop.systemd1.Manager`, each recorded; a unit named `missing.target` is refused as
