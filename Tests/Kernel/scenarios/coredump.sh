@@ -6,6 +6,7 @@ rproc m4
 wr "$SYS/firmware" sample.elf; want "ok 10"
 wr "$SYS/coredump" enabled; want "ok 7"
 state start; want "ok 5"
+announced; want ok
 klog
 rec "enabled"
 wr "$DBG/crash" 1; want "ok 1"
