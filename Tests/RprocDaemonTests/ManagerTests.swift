@@ -115,14 +115,9 @@ final class ManagerHarness: @unchecked Sendable {
         return onLoop { _ in finished.value! }
     }
 
-    /// Rescans and waits until the scan has been applied.
+    /// Rescans; the scan is applied when `rescan` returns (it runs on the loop).
     func rescan() {
-        let done = DispatchSemaphore(value: 0)
-        onLoop { manager in
-            manager.rescan(reason: "test")
-            manager.afterScans { done.signal() }
-        }
-        done.wait()
+        onLoop { manager in manager.rescan(reason: "test") }
     }
 
     func processor(_ device: String) -> (state: String, job: String, condition: String, boots: UInt32, crashes: UInt32, lastError: String) {

@@ -39,7 +39,6 @@ public final class CrashWatch {
     private let collector: CoredumpCollector
     /// Never a processor's worker: an `inline` dump is released while that worker's recover blocks.
     private let coredumpWorker: SerialWorker
-    private let traceWorker: SerialWorker
     private var processors: [String: Entry] = [:]
     private var logTail = KernelLogTail()
     private var collectionQueued = false
@@ -72,13 +71,11 @@ public final class CrashWatch {
         self.store = CoredumpStore(stateDirectory: stateDirectory)
         self.collector = CoredumpCollector(kernel: kernel, store: store, clock: { Self.realtime() })
         self.coredumpWorker = try SerialWorker(name: "rproc-coredump", loop: loop)
-        self.traceWorker = try SerialWorker(name: "rproc-trace", loop: loop)
     }
 
     /// Stops the workers after their queued jobs.
     public func shutdown() {
         coredumpWorker.shutdown()
-        traceWorker.shutdown()
     }
 
     static func realtime() -> UInt64 {
@@ -151,17 +148,18 @@ public final class CrashWatch {
         if event.subsystem == "devcoredump", event.action == .add { collect() }
     }
 
-    /// The poll: trace buffers of processors that are up, and a devcoredump scan.
+    /// The poll: trace buffers of processors that are up, and a devcoredump scan. Both read on the
+    /// loop, so an idle poll is one wakeup: listing `sys/class/devcoredump` is one directory read, and
+    /// only a pending dump goes to the coredump worker (dump names are never reused within a boot:
+    /// the kernel's `devcd_count` only grows); a debugfs `traceN` read copies from the carveout under
+    /// no lock (`rproc_trace_read`).
     public func poll() {
-        collect()
+        if (try? kernel.devcoredumps().isEmpty) != true { collect() }
         for (device, entry) in processors where host?.crashWatchState(of: device).isUp == true || entry.traceOpen {
-            let kernel = self.kernel
-            traceWorker.submit({ TraceFollower.read(kernel, device: device) }) { [weak self] contents in
-                guard let self, let entry = self.processors[device] else { return }
-                let output = entry.trace.ingest(contents, at: Self.realtime())
-                entry.traceOpen = !contents.isEmpty
-                if !output.forward.isEmpty { self.host?.crashWatch(traceLines: output.forward, on: device) }
-            }
+            let contents = TraceFollower.read(kernel, device: device)
+            let output = entry.trace.ingest(contents, at: Self.realtime())
+            entry.traceOpen = !contents.isEmpty
+            if !output.forward.isEmpty { host?.crashWatch(traceLines: output.forward, on: device) }
         }
     }
 

@@ -54,8 +54,6 @@ public final class ManagedProcessor {
         public var destination: UInt32
     }
 
-    /// Bumped whenever a job starts or ends: a scan read before that is stale for this processor.
-    var generation: UInt64 = 0
     /// The operation in flight and its job id, while a plan runs.
     var inFlight: (id: UInt32, operation: Operation)?
     /// The thread that performs this processor's kernel writes, one at a time.

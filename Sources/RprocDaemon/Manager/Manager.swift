@@ -66,12 +66,8 @@ public final class Manager {
     private var nextJobID: UInt32 = 1
     /// Which remoteproc core the kernel has, as far as rprocd could tell (contract §0.2).
     private var flavour: RprocModel.KernelFlavour = .unknown
-    private let reader: SerialWorker
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
-    private var scanInFlight = false
-    /// A rescan was asked for while one was in flight: run another when it is done.
-    private var rescanRequested = false
     /// Called once after the first scan (discovery); READY=1 follows it.
     private var discoveryDone: (() -> Void)?
     /// The crash watchdog (restart policy, coredumps, trace logs) of the configured processors.
@@ -84,7 +80,6 @@ public final class Manager {
         self.store = store
         self.settings = settings
         self.logger = logger
-        self.reader = try SerialWorker(name: "rproc-scan", loop: loop)
         self.storeWorker = try SerialWorker(name: "rproc-store", loop: loop)
         self.crashWatch = try CrashWatch(loop: loop, kernel: kernel, stateDirectory: String(store.directory.dropLast("/processors".count)))
         crashWatch?.host = self
@@ -96,7 +91,6 @@ public final class Manager {
         loop.assertOnLoop()
         pollTimer?.cancel()
         pollTimer = nil
-        reader.shutdown()
         for processor in processors.values {
             if let job = processor.inFlight {
                 // Let the kernel finish what it was asked: killing the writer could abort a boot
@@ -134,37 +128,25 @@ public final class Manager {
         scan(reason: reason)
     }
 
-    /// Calls `body` on the loop once the scans queued so far have been applied.
-    func afterScans(_ body: @escaping () -> Void) {
-        reader.submit({ () }) { _ in body() }
-    }
-
     static let hostRpmsgDevices: Set<String> = ["rpmsg_ns", "rpmsg_ctrl"]
 
     /// Runs before every poll: the kernel-log watcher drains what a lost wakeup left unread.
     var beforePoll: (() -> Void)?
 
+    /// Reads the kernel and applies what it shows, on the loop. The reads never block: the kernel's
+    /// `state`, `firmware`, `recovery`, `coredump` and `name` handlers take no lock (a boot in flight
+    /// holds `rproc->lock`, not them), and the virtual board answers reads while a write is parked.
+    /// Reading here rather than on a worker keeps an idle poll to one wakeup.
     private func scan(reason: String) {
         if reason == "poll" {
             beforePoll?()
             crashWatch?.poll()
         }
-        guard !scanInFlight else {
-            rescanRequested = true
-            return
-        }
-        scanInFlight = true
-        let kernel = self.kernel
-        let store = self.store
-        let known = Set(processors.keys)
-        let generations = processors.mapValues(\.generation)
-        reader.submit({ Self.scanKernel(kernel, store: store, known: known) }) { [weak self] scan in
-            self?.apply(scan, reason: reason, generations: generations)
-        }
+        apply(Self.scanKernel(kernel, store: store, known: Set(processors.keys)), reason: reason)
     }
 
-    /// Off the loop: lists `sys/class/remoteproc` and reads every processor. Counters are loaded
-    /// for devices not yet known.
+    /// Lists `sys/class/remoteproc` and reads every processor. Counters are loaded for devices not
+    /// yet known.
     static func scanKernel(_ kernel: KernelFiles, store: CounterStore, known: Set<String>) -> KernelScan {
         var scan = KernelScan(entries: [], unreadable: [], error: nil)
         let devices: [RemoteprocDevice]
@@ -198,20 +180,14 @@ public final class Manager {
         return scan
     }
 
-    private func apply(_ scan: KernelScan, reason: String, generations: [String: UInt64]) {
+    private func apply(_ scan: KernelScan, reason: String) {
         loop.assertOnLoop()
-        scanInFlight = false
         defer {
             if let done = discoveryDone {
                 discoveryDone = nil
                 done()
             }
-            if rescanRequested {
-                rescanRequested = false
-                self.scan(reason: "kernel log")
-            } else {
-                armPoll()
-            }
+            armPoll()
         }
         if let error = scan.error {
             logger.warning("Failed to list remote processors: \(error), ignoring.")
@@ -232,9 +208,9 @@ public final class Manager {
                     processor.channels = channels
                     observer?.processorChanged(processor)
                 }
-                // A processor whose kernel writes are in flight, or ran since this scan was read,
-                // is updated by the job itself: the scan's reading may predate the job's writes.
-                if processor.inFlight == nil, generations[processor.device] == processor.generation {
+                // A processor whose kernel writes are in flight is updated by the job itself: this
+                // reading may predate the job's writes.
+                if processor.inFlight == nil {
                     observe(processor, entry.snapshot)
                 }
                 continue
@@ -497,7 +473,6 @@ public final class Manager {
         }
         let id = takeJobID()
         processor.inFlight = (id, operation)
-        processor.generation &+= 1
         apply(
             processor.mirror.beginJob(operation, job: plan.steps.first(where: { $0.job != .idle })?.job ?? .idle, byPolicy: byPolicy),
             to: processor)
@@ -555,7 +530,6 @@ public final class Manager {
     ) {
         loop.assertOnLoop()
         processor.inFlight = nil
-        processor.generation &+= 1
         let now = loop.now(CLOCK_REALTIME)
         for (step, outcome) in report?.outcomes ?? [] {
             apply(processor.mirror.finishStep(step, outcome: outcome, at: now).events, to: processor)

@@ -41,10 +41,8 @@ extension Manager {
         let kernel = self.kernel
         let device = processor.device
         let name = processor.name
-        processor.generation &+= 1
         processor.worker.submit({ Executor.run(steps, kernel: kernel, device: device, name: name) }) { [weak self, weak processor] report in
             guard let self, let processor else { return }
-            processor.generation &+= 1
             if let after = report.after {
                 processor.recovery = after.recovery
                 processor.coredump = after.coredump
