@@ -8,14 +8,14 @@ import PackageDescription
     import Glibc
 #endif
 
-/// Release rprocd's link, for idle RSS (Benchmarks/DaemonBench): lld places the functions an idle daemon
-/// runs first in .text (Sources/rprocd/Link/rprocd.order, written by scripts/link-order), and packs the
-/// image's relative relocations (DT_RELR: 6 KiB instead of 730 KiB of .rela.dyn read at every start) where
-/// the C library can apply them: glibc 2.36 and later.
-let rprocdLayout: [String] = {
+/// The release link's layout of rprocd and rprocctl (Benchmarks/DaemonBench, InspectVsReadelf): lld places the
+/// functions the binary runs at start-up and in its common paths first in .text (`order`, a profile written by
+/// scripts/link-order), and packs the image's relative relocations (DT_RELR: a few KiB instead of 730 KiB of
+/// .rela.dyn read at every start) where the C library can apply them: glibc 2.36 and later.
+func releaseLayout(order: String) -> [String] {
     var flags = [
         "-use-ld=lld",
-        "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/rprocd/Link/rprocd.order",
+        "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/" + order,
         "-Xlinker", "--no-warn-symbol-ordering",
     ]
     #if canImport(Glibc)
@@ -27,7 +27,7 @@ let rprocdLayout: [String] = {
         }
     #endif
     return flags
-}()
+}
 
 let package = Package(
     name: "rprocd",
@@ -114,12 +114,13 @@ let package = Package(
                     [
                         "-static-stdlib", "-Xlinker", "--no-export-dynamic",
                         "-L", Context.packageDirectory + "/Sources/RprocCtl/StaticLink",
-                    ] + rprocdLayout, .when(configuration: .release)),
+                    ] + releaseLayout(order: "Sources/rprocd/Link/rprocd.order"), .when(configuration: .release)),
             ]),
         // Release rprocctl links the Swift runtime statically: it halves process start-up, which is
         // most of what `rprocctl inspect` costs (Benchmarks/InspectVsReadelf).
         .executableTarget(
             name: "rprocctl", dependencies: ["RprocCtl"],
+            exclude: ["Link"],
             linkerSettings: [
                 .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
                 // Start-up, measured by the same benchmark: no dynamic symbol table of every Swift symbol
@@ -131,7 +132,7 @@ let package = Package(
                     [
                         "-Xlinker", "--no-export-dynamic",
                         "-L", Context.packageDirectory + "/Sources/RprocCtl/StaticLink",
-                    ], .when(configuration: .release)),
+                    ] + releaseLayout(order: "Sources/rprocctl/Link/rprocctl.order"), .when(configuration: .release)),
                 // ArgumentParser's FoundationEssentials was compiled against the shared runtime, whose
                 // modules do not autolink these; the static FoundationEssentials needs them.
                 .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
