@@ -472,7 +472,9 @@ public final class Manager {
             return .failure(DaemonError(
                 .busy, "'\(processor.name)' is busy with '\(inFlight.operation.sysfsValue)' (job \(inFlight.id)); try again when it is done."))
         }
-        if !byPolicy, let refusal = admitUserOperation(operation, processor) { return .failure(refusal) }
+        // Only a planned operation with writes counts as a start (StartLimitBurst=), as in systemd:
+        // not a refused one, nor a start of a processor already up.
+        if !byPolicy, operation == .resetFailed { _ = admitUserOperation(operation, processor) }
         if operation == .resetFailed {
             let id = takeJobID()
             observer?.jobNew(id: id, processor: processor, operation: operation)
@@ -495,6 +497,7 @@ public final class Manager {
         case .success(let planned): plan = planned
         case .failure(let refusal): return .failure(DaemonError(refusal, processor: processor.name))
         }
+        if !byPolicy, !plan.steps.isEmpty, let refusal = admitUserOperation(operation, processor) { return .failure(refusal) }
         let id = takeJobID()
         processor.inFlight = (id, operation)
         processor.generation &+= 1
