@@ -2,9 +2,8 @@
 # through rprocctl: each job waits for the kernel and reports the state it settled in; the kernel's
 # own files and log agree. [Firmware] File= is what AutoStart=yes boots (r5f); a plain
 # `rprocctl start` boots the kernel's `firmware` (m4.elf here, missing: FirmwareNotFound), so m4
-# gets its firmware from `start --firmware`. The remote's trace line has no newline: rprocd keeps
-# it as a partial line until the buffer goes away at the stop, then `rprocctl logs` shows it (if a
-# poll read the buffer while it was there).
+# gets its firmware from `start --firmware`. The remote's trace line (no newline) reaches
+# `rprocctl logs` once two of rprocd's polls read it unchanged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-daemon.sh"
 begin
@@ -28,14 +27,12 @@ kfile firmware; want sample.elf
 settled "Booting fw image sample.elf"; want 1
 prop m4 State; want running
 prop m4 BootCount; want 1
-# rprocd reads the trace buffers at its poll (PollIntervalSec=1s): let two polls see this one.
-sleep 3
+wait_ctl "m4: hello from the simulated remote" 30 logs m4 -n 5; want ok
 ctl stop m4
 want "exit 0"
 has "success offline"
 kstate; want offline
 count_log "stopped remote processor m4"; want 1
-wait_ctl "m4: hello from the simulated remote" 30 logs m4 -n 5; want ok
 ctl restart m4
 want "exit 0"
 kstate; want running

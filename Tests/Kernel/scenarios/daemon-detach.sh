@@ -11,6 +11,7 @@ ctl attach bootcore; want "exit 0"; has "success attached"
 kstate; want attached
 count_log "is now attached"; want 1
 prop bootcore Firmware; want unknown
+wait_ctl "bootcore: hello from the simulated remote" 30 logs bootcore -n 5; want ok
 ctl detach bootcore; want "exit 0"; has "success detached"
 kstate; want detached
 count_log "detached remote processor bootcore"; want 1
