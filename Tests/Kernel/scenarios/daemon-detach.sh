@@ -1,8 +1,11 @@
 # The core a bootloader started (bootcore, registered detached): rprocd adopts it detached without
-# touching it, attaches and detaches it through rprocctl, and stops it from attached.
+# touching it, attaches and detaches it through rprocctl, and stops it from attached. Its .rproc
+# file makes rprocd watch it (the trace buffer; Owner=rprocd takes recovery, which writes nothing
+# to `state`).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-daemon.sh"
 begin
+policy bootcore "[Match];Name=bootcore"
 daemon_start
 rproc bootcore
 ctl status bootcore; has "State: detached"
