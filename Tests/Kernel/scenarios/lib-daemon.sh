@@ -74,13 +74,6 @@ has() {
         *) rec "FAIL: expected the output to contain '$1'"; FAILS=$((FAILS + 1)) ;;
     esac
 }
-# lacks TEXT: it does not.
-lacks() {
-    case "$OUT" in
-        *"$1"*) rec "FAIL: expected the output not to contain '$1'"; FAILS=$((FAILS + 1)) ;;
-    esac
-}
-
 # prop NAME PROPERTY: R is the property's value as `rprocctl show -p … --value` prints it.
 prop() { R="$("$CTL" show "$1" -p "$2" --value 2>&1)"; rec "show $1 $2: $R"; }
 
