@@ -18,6 +18,7 @@ if [ "${shell:-0}" = 1 ]; then
     reboot -f
 fi
 out=/dev/ttyS1
+echo "=== BOOT $(cut -d' ' -f1 /proc/uptime)" > $out   # seconds from the kernel's start to here
 for name in $(echo "${scenarios:-}" | tr , ' '); do
     echo "=== BEGIN $name" > $out
     sh /scenarios/$name.sh / $KNOBS > $out 2>&1

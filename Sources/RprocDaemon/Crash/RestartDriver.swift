@@ -206,18 +206,15 @@ public final class RestartDriver {
                 return
             }
             let state = delegate?.restartDriverState(self) ?? .crashed
-            if state.isUp, waitedForCrashed < Self.crashedWaitLimit {
-                // The kernel log reported the crash before the kernel's work set `crashed`: a
-                // `recover` now would be a no-op. Look again shortly.
-                waitedForCrashed += 1
+            if awaitingCrashed(state, scheduled, now: now) {
                 history = saved
-                schedule(scheduled, at: now + Self.crashedRetryInterval)
                 return
             }
-            waitedForCrashed = 0
             restartCount += 1
             perform(RestartRequest(operation: state == .crashed ? .recover : .start, firmware: nil, reason: .policy(attempt: attempt)))
         case .fallback(let firmware):
+            // The fallback's restart is planned from the state too (stop a crashed processor).
+            if awaitingCrashed(delegate?.restartDriverState(self) ?? .crashed, scheduled, now: now) { return }
             RestartPolicy.beginFallback(history: &history, now: now)
             restartCount += 1
             result = .fallback
@@ -225,6 +222,19 @@ public final class RestartDriver {
             perform(RestartRequest(operation: .restart, firmware: firmware, reason: .fallback))
         }
         delegate?.restartDriverChanged(self)
+    }
+
+    /// The kernel log reported the crash before the kernel's crash handler set `crashed` (the
+    /// real kernel logs "crash detected" first, then queues the handler): an operation planned now
+    /// would act on a processor still `running`. Looks again shortly; `true` when re-armed.
+    private func awaitingCrashed(_ state: ProcessorState, _ scheduled: Pending, now: UInt64) -> Bool {
+        guard state.isUp, waitedForCrashed < Self.crashedWaitLimit else {
+            waitedForCrashed = 0
+            return false
+        }
+        waitedForCrashed += 1
+        schedule(scheduled, at: now + Self.crashedRetryInterval)
+        return true
     }
 
     // MARK: Decisions

@@ -334,6 +334,9 @@ public final class Manager {
     /// The kernel logged "remote processor … is now up" for `device`.
     func noteBoot(device: String) {
         guard let processor = processors[device], processor.inFlight == nil else { return }
+        // A scan read off the loop before this line (during the kernel's recovery: `offline`) must
+        // not undo it; the rescan the line causes reads the state again.
+        processor.generation &+= 1
         apply(processor.mirror.noteBoot(at: loop.now(CLOCK_REALTIME)), to: processor)
         observer?.processorChanged(processor)
     }
@@ -448,7 +451,9 @@ public final class Manager {
             return .failure(DaemonError(
                 .busy, "'\(processor.name)' is busy with '\(inFlight.operation.sysfsValue)' (job \(inFlight.id)); try again when it is done."))
         }
-        if !byPolicy, let refusal = admitUserOperation(operation, processor) { return .failure(refusal) }
+        // Only a planned operation with writes counts as a start (StartLimitBurst=), as in systemd:
+        // not a refused one, nor a start of a processor already up.
+        if !byPolicy, operation == .resetFailed { _ = admitUserOperation(operation, processor) }
         if operation == .resetFailed {
             let id = takeJobID()
             observer?.jobNew(id: id, processor: processor, operation: operation)
@@ -471,6 +476,7 @@ public final class Manager {
         case .success(let planned): plan = planned
         case .failure(let refusal): return .failure(DaemonError(refusal, processor: processor.name))
         }
+        if !byPolicy, !plan.steps.isEmpty, let refusal = admitUserOperation(operation, processor) { return .failure(refusal) }
         let id = takeJobID()
         processor.inFlight = (id, operation)
         apply(
