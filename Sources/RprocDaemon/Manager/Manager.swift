@@ -334,9 +334,8 @@ public final class Manager {
     /// The kernel logged "remote processor … is now up" for `device`.
     func noteBoot(device: String) {
         guard let processor = processors[device], processor.inFlight == nil else { return }
-        // A scan read off the loop before this line (during the kernel's recovery: `offline`) must
-        // not undo it; the rescan the line causes reads the state again.
-        processor.generation &+= 1
+        // Scans read and apply on the loop, so none read before this line (during the kernel's
+        // recovery: `offline`) can be applied after it and count the crash twice (kernel tier, 6.1).
         apply(processor.mirror.noteBoot(at: loop.now(CLOCK_REALTIME)), to: processor)
         observer?.processorChanged(processor)
     }
