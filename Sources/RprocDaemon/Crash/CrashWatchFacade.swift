@@ -136,7 +136,13 @@ public final class CrashWatch {
         var crashed = false
         for event in events {
             entry.driver.handle(event)
-            if case .crashed = event { crashed = true }
+            switch event {
+            case .crashed: crashed = true
+            case .booted:
+                let held = entry.trace.rebooted(at: Self.realtime())
+                if !held.isEmpty { host?.crashWatch(traceLines: held, on: device) }
+            default: break
+            }
         }
         if crashed { collect() }
     }
@@ -156,8 +162,10 @@ public final class CrashWatch {
         collect()
         for (device, entry) in processors where host?.crashWatchState(of: device).isUp == true || entry.traceOpen {
             let kernel = self.kernel
+            let generation = entry.trace.generation
             traceWorker.submit({ TraceFollower.read(kernel, device: device) }) { [weak self] contents in
-                guard let self, let entry = self.processors[device] else { return }
+                // A read from before a reboot may hold the previous boot's text: the next poll reads again.
+                guard let self, let entry = self.processors[device], entry.trace.generation == generation else { return }
                 let output = entry.trace.ingest(contents, at: Self.realtime())
                 entry.traceOpen = !contents.isEmpty
                 if !output.forward.isEmpty { self.host?.crashWatch(traceLines: output.forward, on: device) }

@@ -97,6 +97,8 @@ public final class RestartDriver {
     private enum Pending {
         case restart(attempt: UInt32)
         case fallback(firmware: String)
+        /// `FailureAction=stop`, carried out like a restart once `state` reads `crashed`.
+        case failureAction(FailureAction)
     }
 
     /// - Parameters:
@@ -206,25 +208,39 @@ public final class RestartDriver {
                 return
             }
             let state = delegate?.restartDriverState(self) ?? .crashed
-            if state.isUp, waitedForCrashed < Self.crashedWaitLimit {
-                // The kernel log reported the crash before the kernel's work set `crashed`: a
-                // `recover` now would be a no-op. Look again shortly.
-                waitedForCrashed += 1
+            guard !waitForCrashed(scheduled, state: state, now: now) else {
                 history = saved
-                schedule(scheduled, at: now + Self.crashedRetryInterval)
                 return
             }
-            waitedForCrashed = 0
             restartCount += 1
             perform(RestartRequest(operation: state == .crashed ? .recover : .start, firmware: nil, reason: .policy(attempt: attempt)))
         case .fallback(let firmware):
+            guard !waitForCrashed(scheduled, state: delegate?.restartDriverState(self) ?? .crashed, now: now) else { return }
             RestartPolicy.beginFallback(history: &history, now: now)
             restartCount += 1
             result = .fallback
             fallbackBooted = firmware
             perform(RestartRequest(operation: .restart, firmware: firmware, reason: .fallback))
+        case .failureAction(let action):
+            guard !waitForCrashed(scheduled, state: delegate?.restartDriverState(self) ?? .crashed, now: now) else { return }
+            perform(RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(action)))
         }
         delegate?.restartDriverChanged(self)
+    }
+
+    /// The kernel log reported the crash before the kernel's work set `crashed`: an operation
+    /// planned now would be planned for a running processor (a `recover` a no-op, a `stop` refused
+    /// when `state` reads `crashed` under it). Looks again shortly, at most `crashedWaitLimit` times.
+    ///
+    /// - Returns: whether `scheduled` was put off.
+    private func waitForCrashed(_ scheduled: Pending, state: ProcessorState, now: UInt64) -> Bool {
+        guard state.isUp, waitedForCrashed < Self.crashedWaitLimit else {
+            waitedForCrashed = 0
+            return false
+        }
+        waitedForCrashed += 1
+        schedule(scheduled, at: now + Self.crashedRetryInterval)
+        return true
     }
 
     // MARK: Decisions
@@ -256,7 +272,7 @@ public final class RestartDriver {
 
     private func schedule(_ what: Pending, at: UInt64) {
         pending = what
-        nextRestartUSec = at
+        if case .failureAction = what { nextRestartUSec = 0 } else { nextRestartUSec = at }
         timer.arm(at: at)
     }
 
@@ -271,11 +287,12 @@ public final class RestartDriver {
         isFailed = true
         result = .startLimitHit
         let interval = settings.startLimitIntervalSec.microseconds / 1_000_000
-        let reason = "'\(device)' crashed more than \(settings.startLimitBurst) times within \(interval)s (StartLimitBurst=, StartLimitIntervalSec=)"
+        let reason = "'\(device)' hit its start limit, more than \(settings.startLimitBurst) starts within \(interval)s (StartLimitBurst=, StartLimitIntervalSec=)"
             + (history.fallbackUsed ? ", also with the fallback firmware" : "") + "; call ResetFailed to start it again."
         delegate?.restartDriver(self, announce: .failed(reason: reason))
         if action != .leave {
-            perform(RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(action)))
+            // On the timer, as a restart: the crash may be reported before `state` reads `crashed`.
+            schedule(.failureAction(action), at: clock())
         }
     }
 
@@ -298,6 +315,10 @@ public final class RestartDriver {
                 if !isFailed, pending == nil { decide(after: .crash) }
             case .succeeded:
                 break
+            case .failed(_, let state) where state == .crashed:
+                // Up again and crashed again before `state` was re-read (the write was accepted): a
+                // crash, decided like one.
+                if !isFailed, pending == nil { decide(after: .crash) }
             case .failed:
                 if !isFailed { decide(after: .bootFailed) }
             }
