@@ -187,7 +187,11 @@ final class FakeRestartManager: RestartDriverDelegate {
         h.fire()
         #expect(h.manager.requests.count == 1)
         #expect(h.driver.nextRestartUSec == 0)  // a stop is no restart
+        // `state` reads crashed: the stop is due now, not at the next look.
+        h.timer.armedAt = nil
         h.manager.state = .crashed
+        h.driver.stateChanged(to: .crashed)
+        #expect(h.timer.armedAt == h.now)
         h.fire()
         #expect(h.manager.requests.last == RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(.stop)))
         #expect(h.manager.requests.count == 2)

@@ -138,6 +138,7 @@ public final class CrashWatch {
             entry.driver.handle(event)
             switch event {
             case .crashed: crashed = true
+            case .stateChanged(_, let state, _): entry.driver.stateChanged(to: state)
             case .booted:
                 let held = entry.trace.rebooted(at: Self.realtime())
                 if !held.isEmpty { host?.crashWatch(traceLines: held, on: device) }

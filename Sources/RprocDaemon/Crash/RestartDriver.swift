@@ -161,6 +161,13 @@ public final class RestartDriver {
         decide(after: .crash)
     }
 
+    /// `state` changed: an operation put off until `state` reads `crashed` runs now, not at the
+    /// next look (`crashedRetryInterval`).
+    public func stateChanged(to state: ProcessorState) {
+        guard state == .crashed, waitedForCrashed > 0, pending != nil, !inFlight else { return }
+        timer.arm(at: clock())
+    }
+
     /// The user started (or restarted) the processor: `RestartCount` starts again; a scheduled restart is dropped.
     public func userStarted() {
         cancelPending()
