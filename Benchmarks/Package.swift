@@ -36,13 +36,11 @@ let package = Package(
         .executableTarget(
             name: "DaemonBench",
             dependencies: [.product(name: "RprocBus", package: "rprocd")]),
-        // Crash to detected / to running: rprocd's crash watchdog against a 100 ms shell poll (spawns rproc-sim).
+        // Crash to detected / to running: the built rprocd (Crashed/Recovered signals) against a 100 ms
+        // shell poll (spawns rproc-sim and rprocd).
         .executableTarget(
             name: "CrashRecovery",
-            dependencies: [
-                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocModel", package: "rprocd"),
-                .product(name: "RprocSystem", package: "rprocd"),
-            ]),
+            dependencies: [.product(name: "RprocBus", package: "rprocd")]),
         .executableTarget(
             name: "BoardBench",
             dependencies: [

@@ -179,7 +179,9 @@ public struct ProcessorMirror: Hashable, Sendable {
             lastCrashType = type
             return [.crashTypeLearned(type)]
         }
-        guard state != .offline, state != .crashed else { return [] }
+        // `bootNoted`: the log announced a boot since the last sample, so the processor is up
+        // whatever the last sample read (a recovery that crashed again before `state` was re-read).
+        guard bootNoted || (state != .offline && state != .crashed) else { return [] }
         return countCrash(type: type, at: now)
     }
 
@@ -210,10 +212,15 @@ public struct ProcessorMirror: Hashable, Sendable {
 
     // MARK: Jobs
 
-    /// Starts a job. A user `start` (not `byPolicy`) resets `RestartCount`; a policy restart adds one.
+    /// Starts a job. A user `start` (not `byPolicy`) resets `RestartCount`; a policy restart adds
+    /// one (a policy `stop`, `FailureAction=stop`, is none).
     public mutating func beginJob(_ operation: Operation, job: Job, byPolicy: Bool = false) -> [MirrorEvent] {
         self.operation = operation
-        if byPolicy { restartCount += 1 } else if operation == .start || operation == .restart { restartCount = 0 }
+        if byPolicy {
+            if operation != .stop { restartCount += 1 }
+        } else if operation == .start || operation == .restart {
+            restartCount = 0
+        }
         return setJob(job)
     }
 

@@ -17,12 +17,14 @@ final class BoardDaemon: @unchecked Sendable {
     var socket: String { work + "/control" }
 
     /// - Parameter processorFiles: `*.rproc` files by name, written to the config dir's `processors.d`.
+    /// - Parameter board: a board file (path, or name in Resources/boards).
     init(
-        firmware: [String: [UInt8]]? = nil, processorFiles: [String: String] = [:], beforeStart: (MountedBoard) throws -> Void = { _ in }
+        firmware: [String: [UInt8]]? = nil, processorFiles: [String: String] = [:], board boardFile: String = "lab",
+        beforeStart: (MountedBoard) throws -> Void = { _ in }
     ) throws {
         let image = ElfBuilder.minimalRemoteproc().build()
         board = try MountedBoard(
-            board: "lab", firmware: firmware ?? ["m4.elf": image, "r5f.elf": image, "slow.elf": image, "broken.elf": image])
+            board: boardFile, firmware: firmware ?? ["m4.elf": image, "r5f.elf": image, "slow.elf": image, "broken.elf": image])
         work = NSTemporaryDirectory() + "rprocd-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: work + "/etc/processors.d", withIntermediateDirectories: true)
         for (name, text) in processorFiles { try text.write(toFile: work + "/etc/processors.d/" + name, atomically: true, encoding: .utf8) }

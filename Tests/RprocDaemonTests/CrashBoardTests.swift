@@ -39,12 +39,8 @@ final class CrashBoardHarness: RestartDriverDelegate {
         _ configure: (inout RestartSettings) -> Void = { _ in }
     ) throws {
         self.flavour = flavour
-        var boardFile = "lab"
-        if flavour == .classic {
-            let text = try String(contentsOfFile: MountedBoard.boardFile("lab"), encoding: .utf8)
-            boardFile = NSTemporaryDirectory() + "lab-classic-\(UUID().uuidString).conf"
-            try text.replacingOccurrences(of: "Flavour=NEW", with: "Flavour=CLASSIC").write(toFile: boardFile, atomically: true, encoding: .utf8)
-        }
+        let boardFile = try CrashDaemon.boardFile(flavour)
+        defer { if flavour == .classic { try? FileManager.default.removeItem(atPath: boardFile) } }
         let image = ElfBuilder.minimalRemoteproc().build()
         board = try MountedBoard(board: boardFile, firmware: ["m4.elf": image, "safe.elf": image])
         kernel = KernelFiles(root: board.mountPoint)
@@ -155,10 +151,10 @@ final class CrashBoardHarness: RestartDriverDelegate {
     func restartDriverChanged(_ driver: RestartDriver) {}
 }
 
-/// Counts of this process's open descriptors and resident memory, from /proc.
-func processResources() -> (fds: Int, rssKiB: Int) {
-    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+/// Counts of a process's open descriptors and resident memory, from /proc (this one by default).
+func processResources(_ pid: String = "self") -> (fds: Int, rssKiB: Int) {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
     let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
         .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? -1
     return (fds, rss)

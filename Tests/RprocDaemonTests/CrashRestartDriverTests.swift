@@ -159,7 +159,7 @@ final class FakeRestartManager: RestartDriverDelegate {
             Issue.record("no Failed signal: \(h.manager.signals)")
             return
         }
-        #expect(reason.contains("3 times within 10s"))
+        #expect(reason.contains("more than 3 starts within 10s"))
         // Still failed: a crash meanwhile is counted but not acted on.
         h.crash()
         #expect(h.timer.armedAt == nil)
@@ -178,9 +178,23 @@ final class FakeRestartManager: RestartDriverDelegate {
             $0.failureAction = .stop
         }
         h.crashAndRecover(1)
+        // The kernel log reports the crash before `state` reads `crashed`: the stop waits for it
+        // (planned for a running processor, it would be refused when the state changes under it).
         h.crash()
-        #expect(h.manager.requests.last == RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(.stop)))
+        h.manager.state = .running
         #expect(h.driver.isFailed)
+        #expect(h.manager.requests.count == 1)
+        h.fire()
+        #expect(h.manager.requests.count == 1)
+        #expect(h.driver.nextRestartUSec == 0)  // a stop is no restart
+        // `state` reads crashed: the stop is due now, not at the next look.
+        h.timer.armedAt = nil
+        h.manager.state = .crashed
+        h.driver.stateChanged(to: .crashed)
+        #expect(h.timer.armedAt == h.now)
+        h.fire()
+        #expect(h.manager.requests.last == RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(.stop)))
+        #expect(h.manager.requests.count == 2)
         // The stop's success is not a recovery.
         #expect(h.manager.signals.filter { if case .recovered = $0 { true } else { false } }.count == 1)
     }
@@ -208,6 +222,12 @@ final class FakeRestartManager: RestartDriverDelegate {
         h.crash()
         #expect(!h.driver.isFailed)
         #expect(h.timer.armedAt != nil)
+        // Reported by the kernel log while `state` still reads running: the fallback waits for `crashed`.
+        h.manager.state = .running
+        h.fire()
+        #expect(h.manager.requests.count == 2)
+        #expect(h.driver.result == .crash)
+        h.manager.state = .crashed
         h.fire()
         #expect(h.manager.requests.last == RestartRequest(operation: .restart, firmware: "safe.elf", reason: .fallback))
         #expect(h.driver.result == .fallback)

@@ -49,6 +49,17 @@ import Testing
         #expect(f.ingest([0: .vanished], at: 4 * s).vanished == [0])
     }
 
+    @Test func aRebootBetweenTwoReadsMakesTheSameTextNewAgain() {
+        var f = TraceFollower(device: "remoteproc0", adoptingExisting: false)
+        #expect(texts(f.ingest([0: .text("banner\nhalf")], at: s)) == ["banner"])
+        // Recovered between two polls: the buffer reads as before, but it was written again.
+        #expect(f.rebooted(at: 2 * s).map(\.text) == ["half"])
+        #expect(texts(f.ingest([0: .text("banner\nhalf")], at: 3 * s)) == ["banner"])
+        #expect(texts(f.ingest([0: .text("banner\nhalf")], at: 4 * s)) == ["half"])
+        #expect(f.rebooted(at: 5 * s).isEmpty)
+        #expect(f.log(last: 0) == ["banner", "half", "banner", "half"])
+    }
+
     @Test func anAdoptedBufferIsKeptButNotForwardedAgain() {
         var f = TraceFollower(device: "remoteproc0", adoptingExisting: true)
         #expect(texts(f.ingest([0: .text("old 1\nold 2\n")], at: s)).isEmpty)

@@ -47,6 +47,15 @@ final class NotifySocket: @unchecked Sendable {
         return false
     }
 
+    /// Reads every message queued now, as a service manager keeps doing: a full queue would block
+    /// the daemon in sd_notify.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)), count > 0 {
+            received.append(String(decoding: buffer[0..<count], as: UTF8.self))
+        }
+    }
+
     /// Every `STATUS=` sent so far.
     var statuses: [String] {
         received.flatMap { $0.split(separator: "\n") }.filter { $0.hasPrefix("STATUS=") }.map { String($0.dropFirst(7)) }
@@ -101,10 +110,19 @@ final class DaemonProcess: @unchecked Sendable {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    /// Everything written to stdout and stderr (read after exit).
+    /// Everything written to stdout and stderr so far (never blocks: `availableData` would wait
+    /// for more while the daemon runs).
     var log: String {
-        collected.append(output.fileHandleForReading.availableData)
+        collect()
         return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Reads what the daemon wrote so far into `log` (a full pipe would block its logging).
+    func collect() {
+        let fd = output.fileHandleForReading.fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while case let count = read(fd, &buffer, buffer.count), count > 0 { collected.append(contentsOf: buffer[0..<count]) }
     }
 
     deinit {

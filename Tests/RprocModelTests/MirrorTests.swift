@@ -211,6 +211,19 @@ import Testing
         #expect(detached.noteCrash(type: .watchdog, at: 5) == [.crashed(type: .watchdog, count: 1)])
     }
 
+    @Test func aCrashRightAfterARecoveryTheLogAnnouncedIsCountedThoughTheLastSampleReadCrashed() {
+        var m = ProcessorMirror(state: .running, at: 0)
+        _ = m.observe(state: .crashed, at: 1)
+        #expect(m.crashCount == 1)
+        _ = m.beginJob(.recover, job: .recovering, byPolicy: true)
+        // The recovery's boot and the next crash reach the log before `state` is re-read.
+        #expect(m.noteBoot(at: 2) == [.booted(count: 1)])
+        #expect(m.noteCrash(type: .watchdog, at: 3) == [.crashed(type: .watchdog, count: 2)])
+        #expect(m.noteCrash(type: .watchdog, at: 4) == [])  // the kernel's later reports of it
+        #expect(m.observe(state: .crashed, at: 5) == [])
+        #expect(m.crashCount == 2)
+    }
+
     @Test func fastRecoverySeenOnlyInTheKernelLog() {
         var m = ProcessorMirror(state: .running, at: 0)
         _ = m.noteCrash(type: .watchdog, at: 10)

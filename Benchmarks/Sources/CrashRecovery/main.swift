@@ -1,17 +1,17 @@
-// Crash to "rprocd knows" and crash to running again, with rprocd's crash watchdog pieces
-// (kernel log → CrashDetector → RestartDriver with RestartSec=0 → `recovery ← recover`), against a
-// shell loop that polls `state` every 100 ms and recovers (a typical board script), in the same
-// run, on the virtual lab board (the real `rproc-sim`). Crashes are injected through debugfs `crash`.
+// Crash to "rprocd knows" and crash to running again, through the built rprocd (its crash watchdog
+// with `Restart=on-crash`, `RestartSec=0`, Owner=rprocd) on the virtual lab board (the real
+// `rproc-sim`), seen by a D-Bus client on its control socket: detected = the `Crashed` signal
+// arrives, running = the `Recovered` signal arrives (sent once `state` was re-read as running).
+// Against a shell loop that polls `state` every 100 ms and recovers by writing `recovery`
+// (a typical board script), in the same run. Crashes are injected through debugfs `crash`.
 //
-//   swift build --product rproc-sim --product make-sample-firmware   (in the root package)
+//   swift build --product rprocd --product rproc-sim --product make-sample-firmware   (in the root package)
 //   swift run -c release --package-path Benchmarks CrashRecovery [crashes]
 //
-// `$RPROC_SIM` and `$MAKE_SAMPLE_FIRMWARE` override the binaries (default: the root's .build/debug).
+// `$RPROCD`, `$RPROC_SIM` and `$MAKE_SAMPLE_FIRMWARE` override the binaries (default: the root's .build/debug).
 
 import Glibc
-import RprocDaemon
-import RprocModel
-import RprocSystem
+import RprocBus
 
 let crashes = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 200
 let packageRoot: String = {
@@ -20,6 +20,7 @@ let packageRoot: String = {
     return parts.joined(separator: "/")
 }()
 func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+let daemonBinary = environment("RPROCD") ?? packageRoot + "/.build/debug/rprocd"
 let simulator = environment("RPROC_SIM") ?? packageRoot + "/.build/debug/rproc-sim"
 let sampleFirmware = environment("MAKE_SAMPLE_FIRMWARE") ?? packageRoot + "/.build/debug/make-sample-firmware"
 
@@ -35,14 +36,20 @@ func realtimeNanoseconds() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// Spawns `argv` with stdout to `stdout` (or /dev/null with `quiet`, stderr too) and no NOTIFY_SOCKET.
 @discardableResult
-func spawn(_ argv: [String], stdout: Int32? = nil) -> pid_t {
+func spawn(_ argv: [String], stdout: Int32? = nil, quiet: Bool = false) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+    if quiet {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
     var args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { args.forEach { free($0) } }
+    unsetenv("NOTIFY_SOCKET")
     var pid: pid_t = 0
     guard posix_spawn(&pid, argv[0], &actions, nil, &args, environ) == 0 else { fail("cannot run '\(argv[0])'") }
     return pid
@@ -52,6 +59,22 @@ func wait(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     return status
+}
+
+func writeFile(_ path: String, _ text: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { fail("cannot write '\(path)'") }
+    _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+    close(fd)
+}
+
+func readFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = read(fd, &buffer, buffer.count)
+    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "" : ""
 }
 
 // MARK: The board
@@ -70,96 +93,74 @@ defer {
     _ = wait(board)
 }
 
-let kernel = KernelFiles(root: mountPoint)
 let device = "remoteproc0"
-func write(_ attribute: Attribute, _ value: String) {
-    do {
-        _ = try kernel.perform(RprocSystem.KernelWrite(attribute: attribute, value: value), on: device)
-    } catch {
-        fail("\(attribute.sysfsValue) ← \(value): \(error)")
-    }
+let sysfs = mountPoint + "/sys/class/remoteproc/\(device)"
+let statePath = sysfs + "/state", recoveryPath = sysfs + "/recovery"
+func injectCrash() { writeFile(mountPoint + "/sys/kernel/debug/remoteproc/\(device)/crash", "1") }
+
+// MARK: 1. rprocd
+
+mkdir(base + "/etc", 0o755)
+mkdir(base + "/etc/processors.d", 0o755)
+writeFile(base + "/etc/processors.d/m4.rproc", """
+    [Match]
+    Name=m4
+    [Recovery]
+    Owner=rprocd
+    Restart=on-crash
+    RestartSec=0
+    StartLimitBurst=0
+
+    """)
+let socketPath = base + "/control"
+let daemon = spawn(
+    [daemonBinary, "--root", mountPoint, "--socket", socketPath, "--state-dir", base + "/state", "--config-dir", base + "/etc",
+     "--system-bus", "no"],
+    quiet: true)
+var client: BusClient?
+for _ in 0..<4000 where client == nil {
+    client = try? BusClient(.socket(socketPath))
+    if client == nil { usleep(5000) }
 }
-func state() -> ProcessorState { (try? kernel.state(of: device)) ?? .offline }
-func injectCrash() {
-    do {
-        _ = try kernel.operations.writeOnce(kernel.path("sys/kernel/debug/remoteproc/\(device)/crash"), Array("1".utf8))
-    } catch {
-        fail("crash: \(error)")
-    }
-}
-
-write(.recovery, "disabled")  // Owner=rprocd, and the shell script's premise too
-write(.state, "start")
-
-// MARK: 1. rprocd's pieces, event-driven from the kernel log
-
-final class Timer: RestartTimer {
-    var armed = false
-    func arm(at: UInt64) { armed = true }
-    func disarm() { armed = false }
-}
-
-final class Recoverer: RestartDriverDelegate {
-    var detector: CrashDetector
-    var recoveredAt: UInt64 = 0
-    init(detector: CrashDetector) { self.detector = detector }
-    func restartDriverState(_ driver: RestartDriver) -> ProcessorState { detector.state }
-    func restartDriver(_ driver: RestartDriver, perform request: RestartRequest, completion: @escaping (RestartOutcome) -> Void) {
-        detector.jobStarted(request.operation)
-        write(.recovery, "recover")
-        let after = state()
-        recoveredAt = realtimeNanoseconds()
-        _ = detector.jobFinished(state: after, at: recoveredAt / 1000)
-        completion(.succeeded(state: after))
-    }
-    func restartDriver(_ driver: RestartDriver, announce signal: CrashSignal) {}
-    func restartDriverChanged(_ driver: RestartDriver) {}
-}
-
-let kmsg: KmsgReader
-do { kmsg = try KmsgReader(kernel: kernel, start: .afterLastRecord) } catch { fail("dev/kmsg: \(error)") }
-let timer = Timer()
-var settings = RestartSettings()
-settings.restartSec = .zero
-settings.startLimitBurst = 0
-let recoverer = Recoverer(detector: CrashDetector(device: device, state: state()))
-let driver = RestartDriver(device: device, owner: .rprocd, settings: settings, timer: timer, clock: { realtimeNanoseconds() / 1000 })
-driver.delegate = recoverer
+guard let client else { fail("rprocd did not listen on '\(socketPath)' ('\(daemonBinary)' built?)") }
+let processorPath = "/org/daybreak/RemoteProc1/processor/\(device)"
+var crashedAt: UInt64 = 0
+var recoveredAt: UInt64 = 0
+let subscriptions = try [
+    client.subscribe(path: processorPath, member: "Crashed") { _ in crashedAt = realtimeNanoseconds() },
+    client.subscribe(path: processorPath, member: "Recovered") { _ in recoveredAt = realtimeNanoseconds() },
+]
+_ = try client.call(path: "/org/daybreak/RemoteProc1", interface: "org.daybreak.RemoteProc1.Manager", member: "ListProcessors")
+for _ in 0..<4000 where readFile(recoveryPath) != "disabled" { usleep(1000) }
+guard readFile(recoveryPath) == "disabled" else { fail("rprocd did not take recovery over") }
+_ = try client.call(path: processorPath, interface: "org.daybreak.RemoteProc1.Processor", member: "Start", arguments: [.string("")])
 
 var ours: [(detected: UInt64, running: UInt64)] = []
-for _ in 0..<crashes {
+for crash in 0..<crashes {
+    usleep(UInt32.random(in: 0..<100_000))  // as for the shell loop: crashes come at any time
+    crashedAt = 0
+    recoveredAt = 0
     let t0 = realtimeNanoseconds()
     injectCrash()
-    var detectedAt: UInt64 = 0
-    while detectedAt == 0 {
-        var descriptor = pollfd(fd: kmsg.fileDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, 1000)
-        while case let step = (try? kmsg.next()) ?? .noMoreForNow, step != .noMoreForNow {
-            guard case .record(let record) = step, let line = RemoteprocLogLine(record), line.device == device else { continue }
-            for detection in recoverer.detector.kernelLog(line.event, at: realtimeNanoseconds() / 1000) {
-                if case .crashed = detection, detectedAt == 0 { detectedAt = realtimeNanoseconds() }
-                driver.handle(detection)
-            }
-        }
+    guard try client.run(until: { crashedAt != 0 && recoveredAt != 0 }, timeoutMicroseconds: 10_000_000) else {
+        fail("crash \(crash + 1): no Crashed/Recovered from rprocd within 10 s")
     }
-    for detection in recoverer.detector.observe(state: state(), at: realtimeNanoseconds() / 1000) { driver.handle(detection) }
-    if timer.armed {
-        timer.armed = false
-        driver.timerFired()
-    }
-    guard state() == .running else { fail("not running after rprocd's recovery") }
-    ours.append((detectedAt - t0, recoverer.recoveredAt - t0))
-    usleep(1000)
+    guard readFile(statePath) == "running" else { fail("not running after rprocd's recovery") }
+    ours.append((crashedAt - t0, recoveredAt - t0))
 }
+_ = subscriptions
+kill(daemon, SIGTERM)
+_ = wait(daemon)
 
 // MARK: 2. The shell loop
 
+// The board script's premise: the kernel's recovery off (rprocd handed it back at exit), the
+// script recovers. `while sleep 0.1; do cat state; done`, recovering by writing.
+writeFile(recoveryPath, "disabled")
 var pipeFDs: [Int32] = [0, 0]
 pipe(&pipeFDs)
-let statePath = kernel.path("sys/class/remoteproc/\(device)/state")
-let recoveryPath = kernel.path("sys/class/remoteproc/\(device)/recovery")
 let script = """
-    while :; do read s < '\(statePath)'; if [ "$s" = crashed ]; then date +%s%N; echo recover > '\(recoveryPath)'; date +%s%N; fi; sleep 0.1; done
+    while sleep 0.1; do s=$(cat '\(statePath)'); if [ "$s" = crashed ]; then date +%s%N; echo recover > '\(recoveryPath)'; date +%s%N; fi; done
     """
 let shell = spawn(["/bin/sh", "-c", script], stdout: pipeFDs[1])
 close(pipeFDs[1])
@@ -173,6 +174,7 @@ func readTimestamp(_ shellOutput: UnsafeMutablePointer<FILE>) -> UInt64 {
 }
 var theirs: [(detected: UInt64, running: UInt64)] = []
 for _ in 0..<crashes {
+    usleep(UInt32.random(in: 0..<100_000))  // crashes come at any point of the script's 100 ms sleep
     let t0 = realtimeNanoseconds()
     injectCrash()
     let detected = readTimestamp(shellOutput)
@@ -201,8 +203,8 @@ extension String {
     func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
     func rightPad(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
-print("\(crashes) crashes on the virtual lab board, µs from the debugfs crash write:")
+print("\(crashes) crashes on the virtual lab board, µs from the debugfs crash write (same run):")
 print("".rightPad(34) + ["detect p50", "detect p99", "running p50", "running p99"].map { $0.leftPad(12) }.joined())
-let a = row("rprocd (kernel log, RestartSec=0)", ours)
+let a = row("rprocd (through D-Bus, RestartSec=0)", ours)
 let b = row("shell loop polling every 100 ms", theirs)
 print("ratio shell/rprocd: detect p50 \(Int((b[0] / a[0]).rounded()))×, p99 \(Int((b[1] / a[1]).rounded()))×; running p50 \(Int((b[2] / a[2]).rounded()))×, p99 \(Int((b[3] / a[3]).rounded()))×")

@@ -52,6 +52,9 @@ public final class CrashWatch {
         var trace: TraceFollower
         var crashCount: UInt32 = 0
         var bootCount: UInt32 = 0
+        /// The firmware that crashed last (read when the crash was seen): its dump is made later, by
+        /// the recovery, when a fallback may already have switched `firmware`.
+        var crashedFirmware: String?
         /// The follower still holds buffers: one more read notices them vanish.
         var traceOpen = false
         /// While a policy operation runs: scans for its dump (there is no udev event on a board root).
@@ -133,7 +136,16 @@ public final class CrashWatch {
         var crashed = false
         for event in events {
             entry.driver.handle(event)
-            if case .crashed = event { crashed = true }
+            switch event {
+            case .crashed:
+                crashed = true
+                entry.crashedFirmware = try? kernel.firmware(of: device)
+            case .stateChanged(_, let state, _): entry.driver.stateChanged(to: state)
+            case .booted:
+                let held = entry.trace.rebooted(at: Self.realtime())
+                if !held.isEmpty { host?.crashWatch(traceLines: held, on: device) }
+            default: break
+            }
         }
         if crashed { collect() }
     }
@@ -202,7 +214,7 @@ public final class CrashWatch {
         var contexts: [String: CoredumpContext] = [:]
         for (device, entry) in processors {
             contexts[device] = CoredumpContext(
-                device: device, name: entry.name, firmware: (try? kernel.firmware(of: device)) ?? "",
+                device: device, name: entry.name, firmware: entry.crashedFirmware ?? (try? kernel.firmware(of: device)) ?? "",
                 crashType: entry.driver.lastCrashType, crashCount: entry.crashCount, bootCount: entry.bootCount,
                 kernelLog: logTail.lines(of: device), trace: entry.trace.tail.lines,
                 retention: entry.config.map { CoredumpRetention($0.coredump) } ?? CoredumpRetention())

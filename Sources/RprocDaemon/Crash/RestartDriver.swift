@@ -97,6 +97,8 @@ public final class RestartDriver {
     private enum Pending {
         case restart(attempt: UInt32)
         case fallback(firmware: String)
+        /// `FailureAction=stop`, carried out like a restart once `state` reads `crashed`.
+        case failureAction(FailureAction)
     }
 
     /// - Parameters:
@@ -159,6 +161,13 @@ public final class RestartDriver {
         decide(after: .crash)
     }
 
+    /// `state` changed: an operation put off until `state` reads `crashed` runs now, not at the
+    /// next look (`crashedRetryInterval`).
+    public func stateChanged(to state: ProcessorState) {
+        guard state == .crashed, waitedForCrashed > 0, pending != nil, !inFlight else { return }
+        timer.arm(at: clock())
+    }
+
     /// The user started (or restarted) the processor: `RestartCount` starts again; a scheduled restart is dropped.
     public func userStarted() {
         cancelPending()
@@ -206,28 +215,32 @@ public final class RestartDriver {
                 return
             }
             let state = delegate?.restartDriverState(self) ?? .crashed
-            if awaitingCrashed(state, scheduled, now: now) {
+            guard !waitForCrashed(scheduled, state: state, now: now) else {
                 history = saved
                 return
             }
             restartCount += 1
             perform(RestartRequest(operation: state == .crashed ? .recover : .start, firmware: nil, reason: .policy(attempt: attempt)))
         case .fallback(let firmware):
-            // The fallback's restart is planned from the state too (stop a crashed processor).
-            if awaitingCrashed(delegate?.restartDriverState(self) ?? .crashed, scheduled, now: now) { return }
+            guard !waitForCrashed(scheduled, state: delegate?.restartDriverState(self) ?? .crashed, now: now) else { return }
             RestartPolicy.beginFallback(history: &history, now: now)
             restartCount += 1
             result = .fallback
             fallbackBooted = firmware
             perform(RestartRequest(operation: .restart, firmware: firmware, reason: .fallback))
+        case .failureAction(let action):
+            guard !waitForCrashed(scheduled, state: delegate?.restartDriverState(self) ?? .crashed, now: now) else { return }
+            perform(RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(action)))
         }
         delegate?.restartDriverChanged(self)
     }
 
-    /// The kernel log reported the crash before the kernel's crash handler set `crashed` (the
-    /// real kernel logs "crash detected" first, then queues the handler): an operation planned now
-    /// would act on a processor still `running`. Looks again shortly; `true` when re-armed.
-    private func awaitingCrashed(_ state: ProcessorState, _ scheduled: Pending, now: UInt64) -> Bool {
+    /// The kernel log reported the crash before the kernel's work set `crashed`: an operation
+    /// planned now would be planned for a running processor (a `recover` a no-op, a `stop` refused
+    /// when `state` reads `crashed` under it). Looks again shortly, at most `crashedWaitLimit` times.
+    ///
+    /// - Returns: whether `scheduled` was put off.
+    private func waitForCrashed(_ scheduled: Pending, state: ProcessorState, now: UInt64) -> Bool {
         guard state.isUp, waitedForCrashed < Self.crashedWaitLimit else {
             waitedForCrashed = 0
             return false
@@ -266,7 +279,7 @@ public final class RestartDriver {
 
     private func schedule(_ what: Pending, at: UInt64) {
         pending = what
-        nextRestartUSec = at
+        if case .failureAction = what { nextRestartUSec = 0 } else { nextRestartUSec = at }
         timer.arm(at: at)
     }
 
@@ -281,11 +294,12 @@ public final class RestartDriver {
         isFailed = true
         result = .startLimitHit
         let interval = settings.startLimitIntervalSec.microseconds / 1_000_000
-        let reason = "'\(device)' crashed more than \(settings.startLimitBurst) times within \(interval)s (StartLimitBurst=, StartLimitIntervalSec=)"
+        let reason = "'\(device)' hit its start limit, more than \(settings.startLimitBurst) starts within \(interval)s (StartLimitBurst=, StartLimitIntervalSec=)"
             + (history.fallbackUsed ? ", also with the fallback firmware" : "") + "; call ResetFailed to start it again."
         delegate?.restartDriver(self, announce: .failed(reason: reason))
         if action != .leave {
-            perform(RestartRequest(operation: .stop, firmware: nil, reason: .failureAction(action)))
+            // On the timer, as a restart: the crash may be reported before `state` reads `crashed`.
+            schedule(.failureAction(action), at: clock())
         }
     }
 
@@ -308,6 +322,10 @@ public final class RestartDriver {
                 if !isFailed, pending == nil { decide(after: .crash) }
             case .succeeded:
                 break
+            case .failed(_, let state) where state == .crashed:
+                // Up again and crashed again before `state` was re-read (the write was accepted): a
+                // crash, decided like one.
+                if !isFailed, pending == nil { decide(after: .crash) }
             case .failed:
                 if !isFailed { decide(after: .bootFailed) }
             }

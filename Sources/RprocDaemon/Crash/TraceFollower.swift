@@ -185,6 +185,23 @@ public struct TraceFollower: Sendable {
         return (appended + current[a..<w], true)
     }
 
+    /// The processor booted again (a recovery, a restart): the kernel allocates the trace buffers
+    /// anew at every boot (`rproc_handle_trace`), so what the next read shows is new even when it
+    /// reads as the last one did (the same banner in the same place, rewritten between two polls).
+    /// A line held incomplete is complete now.
+    ///
+    /// - Returns: the held lines to forward.
+    public mutating func rebooted(at now: UInt64) -> [TraceLine] {
+        var held: [TraceLine] = []
+        for index in buffers.keys.sorted() where !(buffers[index]?.partial.isEmpty ?? true) {
+            held.append(TraceLine(buffer: index, text: String(decoding: buffers[index]!.partial, as: UTF8.self)))
+        }
+        buffers = [:]
+        adopting = false
+        for line in held { tail.append(line.text) }
+        return rateLimit(held, at: now)
+    }
+
     /// systemd-journald's style: `burst` lines per `interval`, then one notice for the rest.
     mutating func rateLimit(_ lines: [TraceLine], at now: UInt64) -> [TraceLine] {
         var out: [TraceLine] = []

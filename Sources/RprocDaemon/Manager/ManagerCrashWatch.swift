@@ -96,6 +96,11 @@ extension Manager: CrashWatchHost {
             later(completion, .failed(error: "The processor '\(device)' is gone.", state: .offline))
             return
         }
+        if request.reason == .fallback, let firmware = request.firmware {
+            logger.notice(
+                "'\(processor.name)' hit its start limit with '\(processor.firmware)': booting the fallback firmware '\(firmware)' once (FallbackFirmware=).",
+                metadata: metadata(processor))
+        }
         let accepted = begin(request.operation, on: processor, argument: request.firmware ?? "", byPolicy: true) {
             [weak processor] result in
             let state = processor?.state ?? .offline
