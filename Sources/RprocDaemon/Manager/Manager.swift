@@ -27,10 +27,13 @@ public protocol ManagerObserver: AnyObject {
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?)
     /// New lines of the remote's trace log (the `LogLines` signal).
     func logLines(_ processor: ManagedProcessor, lines: [String])
+    /// The restart policy gave up and carries out `FailureAction=` (reboot goes through systemd).
+    func failureAction(_ action: FailureAction, processor: ManagedProcessor)
 }
 
 extension ManagerObserver {
     public func logLines(_ processor: ManagedProcessor, lines: [String]) {}
+    public func failureAction(_ action: FailureAction, processor: ManagedProcessor) {}
 }
 
 /// One scan of the kernel's processors, made off the loop.

@@ -98,6 +98,7 @@ extension Manager: CrashWatchHost {
             later(completion, .failed(error: "The processor '\(device)' is gone.", state: .offline))
             return
         }
+        if case .failureAction(let action) = request.reason { observer?.failureAction(action, processor: processor) }
         let accepted = begin(request.operation, on: processor, argument: request.firmware ?? "", byPolicy: true) {
             [weak processor] result in
             let state = processor?.state ?? .offline
