@@ -1,6 +1,7 @@
 // The kernel log as an accelerator: remoteproc emits no uevent and no sysfs_notify on a state
-// change (kernel-contract.md §3.4), but it logs boots, stops and crashes. A line about a processor
-// makes the manager re-read it at once instead of at the next poll.
+// change (kernel-contract.md §3.4), but it logs boots, stops and crashes, and rpmsg logs every
+// channel a remote announces (§7.3). Such a line makes the manager re-read at once instead of at
+// the next poll.
 
 import Logging
 import RprocEventLoop
@@ -59,6 +60,12 @@ final class KernelLogWatcher {
             case .malformed:
                 continue
             case .record(let record):
+                // rpmsg_ns_cb's "creating channel" (on the virtio device, not the remoteproc):
+                // rescan now, so a start held for ReadyOn= completes on the announcement.
+                if ChannelWatcher.concernsChannels(record.text) {
+                    devices.insert("*")
+                    continue
+                }
                 guard let line = RemoteprocLogLine(record) else { continue }
                 manager?.noteKernelLog(line)
                 switch line.event {

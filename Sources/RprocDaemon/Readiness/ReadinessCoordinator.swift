@@ -91,6 +91,7 @@ public final class ReadinessCoordinator {
     public func processorRemoved(_ p: ManagedProcessor) {
         channels.forget(device: p.device)
         tracker.cancel(device: p.device)
+        heldJobs[p.device] = nil
         waiting.removeValue(forKey: p.device)?(.failure(DaemonError(.noSuchProcessor, "'\(p.name)' is gone.")))
     }
 
@@ -101,11 +102,19 @@ public final class ReadinessCoordinator {
 
     // MARK: Start with readiness
 
-    /// Enqueues `start` and completes when the processor is ready (every `ReadyOn=` channel), or
-    /// fails with `Timeout` after `ReadyTimeoutSec=` (the processor is then stopped).
-    public func start(_ p: ManagedProcessor, firmware: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
-        let accepted = manager.enqueue(.start, on: p.device, argument: firmware) { [weak self, weak p] result in
+    /// Enqueues `start` (or `restart`, `attach`) and completes when the processor is ready (every
+    /// `ReadyOn=` channel), or fails with `Timeout` after `ReadyTimeoutSec=` (the processor is then
+    /// stopped). The job's `JobRemoved` is held until then (`holdJobRemoved`), so a client waiting
+    /// for the job waits for readiness. Returns the manager's acceptance (the job id).
+    @discardableResult
+    public func start(
+        _ p: ManagedProcessor, operation: Operation = .start, firmware: String,
+        completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor), DaemonError> {
+        starting.insert(p.device)
+        let accepted = manager.enqueue(operation, on: p.device, argument: firmware) { [weak self, weak p] result in
             guard let self, let p else { return }
+            self.starting.remove(p.device)
             if case .failure = result { return completion(result) }
             let boot = self.config(p)?.boot ?? BootSection()
             self.waiting[p.device] = completion
@@ -114,9 +123,36 @@ public final class ReadinessCoordinator {
                 announced: self.channels.names(of: p.device), now: self.now)
             if let outcome { self.settle(outcome) } else { self.armTimer() }
             // The channels may be there already and only wait for a scan.
-            self.manager.rescan(reason: "readiness")
+            if self.tracker.isWaiting(p.device) { self.manager.rescan(reason: "readiness") }
         }
-        if case .failure(let error) = accepted { completion(.failure(error)) }
+        if case .failure(let error) = accepted {
+            starting.remove(p.device)
+            completion(.failure(error))
+        }
+        return accepted
+    }
+
+    /// Devices whose start this coordinator enqueued and whose kernel writes are not over yet.
+    private var starting: Set<String> = []
+    /// `JobRemoved` of start jobs held until readiness settles, by device.
+    private var heldJobs: [String: (id: UInt32, operation: Operation)] = [:]
+    /// Where a held `JobRemoved` goes once readiness settles (the bus's `JobRemoved`).
+    public var onJobRemoved: (UInt32, ManagedProcessor, Operation, ProcessorResult, DaemonError?) -> Void = { _, _, _, _, _ in }
+
+    /// Called with every `JobRemoved` the manager announces: true when it is a start this
+    /// coordinator holds for readiness (announce nothing now; `onJobRemoved` follows).
+    public func holdJobRemoved(id: UInt32, processor p: ManagedProcessor, operation: Operation, error: DaemonError?) -> Bool {
+        guard error == nil, starting.contains(p.device), [.start, .restart, .attach].contains(operation) else { return false }
+        heldJobs[p.device] = (id, operation)
+        return true
+    }
+
+    /// A start of `device` waits for its `ReadyOn=` channels (D-Bus `Job` reads `starting`).
+    public func isAwaitingReadiness(_ device: String) -> Bool { tracker.isWaiting(device) }
+
+    private func releaseJob(_ device: String, error: DaemonError?) {
+        guard let job = heldJobs.removeValue(forKey: device), let p = manager.processors[device] else { return }
+        onJobRemoved(job.id, p, job.operation, p.result, error)
     }
 
     private func settle(_ outcome: ReadinessTracker.Outcome) {
@@ -124,7 +160,11 @@ public final class ReadinessCoordinator {
         case .ready(let device, let latency, let waited):
             if let latency { latencies = Array((latencies + [latency]).suffix(Self.kept)) }
             readySeconds[device] = Double(waited) / 1_000_000
-            if let p = manager.processors[device] { systemdCall(targets.readyChanged(name: p.name, ready: true)) }
+            if let p = manager.processors[device] {
+                systemdCall(targets.readyChanged(name: p.name, ready: true))
+                manager.observer?.processorChanged(p)
+            }
+            releaseJob(device, error: nil)
             waiting.removeValue(forKey: device)?(.success(()))
         case .timedOut(let device, let missing):
             let p = manager.processors[device]
@@ -140,12 +180,18 @@ public final class ReadinessCoordinator {
                 _ = manager.enqueue(.stop, on: device, argument: "") { [weak self] _ in
                     guard let self, let p = self.manager.processors[device] else { return }
                     self.manager.apply(p.mirror.endJob(result: .timeout, error: error.message), to: p)
+                    self.manager.observer?.processorChanged(p)
+                    self.manager.crashWatch?.readinessTimedOut(device: device)
                 }
+                manager.observer?.processorChanged(p)
             }
+            releaseJob(device, error: error)
             waiting.removeValue(forKey: device)?(.failure(error))
         case .wentDown(let device, let state):
-            waiting.removeValue(forKey: device)?(.failure(DaemonError(
-                .notRunning, "'\(manager.processors[device]?.name ?? device)' went '\(state.sysfsValue)' before it was ready.")))
+            let error = DaemonError(
+                .notRunning, "'\(manager.processors[device]?.name ?? device)' went '\(state.sysfsValue)' before it was ready.")
+            releaseJob(device, error: error)
+            waiting.removeValue(forKey: device)?(.failure(error))
         }
         armTimer()
     }
@@ -206,12 +252,17 @@ public final class ReadinessCoordinator {
         run(box.value.begin())
     }
 
-    /// Stops the processors that `Requires=` this one (dependents first), then it.
-    public func stop(_ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+    /// Stops the processors that `Requires=` this one (dependents first), then it. Returns the
+    /// acceptance of its own stop when none of them is up (nil: it follows theirs).
+    @discardableResult
+    public func stop(
+        _ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor)?, DaemonError> {
         let ids = manager.configuration.flatMap { c in config(p).map { StartOrderer.stopCascade($0.id, configuration: c) } } ?? []
         let dependents = ids.compactMap { id in
-            manager.sortedProcessors.first { config($0)?.id == id && $0.state.isUp }
+            manager.sortedProcessors.first { config($0)?.id == id && $0.state.isUp && $0 !== p }
         }
+        guard !dependents.isEmpty else { return manager.enqueue(.stop, on: p.device, argument: "", completion: completion).map { $0 } }
         func next(_ rest: ArraySlice<ManagedProcessor>) {
             guard let first = rest.first else {
                 if case .failure(let error) = manager.enqueue(.stop, on: p.device, argument: "", completion: completion) {
@@ -219,10 +270,12 @@ public final class ReadinessCoordinator {
                 }
                 return
             }
+            logger.info("Stopping '\(first.name)' first: it requires '\(p.name)' (Requires=).", metadata: manager.metadata(first))
             let accepted = manager.enqueue(.stop, on: first.device, argument: "") { _ in next(rest.dropFirst()) }
             if case .failure = accepted { next(rest.dropFirst()) }
         }
         next(dependents[...])
+        return .success(nil)
     }
 
     // MARK: systemd, metrics
