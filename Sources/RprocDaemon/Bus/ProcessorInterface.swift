@@ -31,7 +31,7 @@ extension BusAPI {
             "BootCount": .uint32(processor.counters.boots),
             "CrashCount": .uint32(processor.counters.crashes),
             "RestartCount": .uint32(processor.restartCount),
-            "Result": .string((driver.map { $0.result != .success } == true ? driver!.result : processor.result).sysfsValue),
+            "Result": .string(result(of: processor, driver: driver).sysfsValue),
             "StateChangeUSec": .uint64(processor.stateChangeMicroseconds),
             "LastCrashUSec": .uint64(processor.counters.lastCrashMicroseconds),
             "LastCrashType": .string(driver.map { $0.lastCrashTypeString }.flatMap { $0.isEmpty ? nil : $0 } ?? processor.counters.lastCrashType),
@@ -42,6 +42,14 @@ extension BusAPI {
             }),
             "Ready": .bool(isReady(processor)),
         ]
+    }
+
+    /// D-Bus `Result`: the restart policy's (crash, start-limit-hit, fallback) unless the last
+    /// start or update ended later in `timeout` or `rolled-back` (which follow a crash).
+    func result(of processor: ManagedProcessor, driver: RestartDriver?) -> ProcessorResult {
+        if processor.result == .timeout || processor.result == .rolledBack { return processor.result }
+        if let driver, driver.result != .success { return driver.result }
+        return processor.result
     }
 
     /// D-Bus `Ready`: up, every `ReadyOn=` channel announced, and no start waiting for them.
