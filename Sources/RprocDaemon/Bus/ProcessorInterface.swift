@@ -22,7 +22,8 @@ extension BusAPI {
             "Job": .string(
                 driver?.isFailed == true
                     ? Job.failed.sysfsValue
-                    : coordinator?.isAwaitingReadiness(processor.device) == true ? Job.starting.sysfsValue : processor.job.sysfsValue),
+                    : processor.job == .idle && coordinator?.isAwaitingReadiness(processor.device) == true
+                        ? Job.starting.sysfsValue : processor.job.sysfsValue),
             "Firmware": .string(processor.firmware),
             "Recovery": .string(processor.recovery),
             "Coredump": .string(processor.coredump),

@@ -486,7 +486,8 @@ public final class Manager {
             return .success((id, processor))
         }
         if operation == .update || operation == .rollback {
-            return .failure(DaemonError(.notSupported, "Firmware updates are not implemented by this rprocd yet."))
+            return .failure(DaemonError(
+                .notSupported, "An update is not a single job: call the processor's Update(s path) or Rollback() ('rprocctl update', 'rprocctl rollback')."))
         }
         flavour = flavour.refined(bySeeing: processor.state)
         let facts = ProcessorFacts(

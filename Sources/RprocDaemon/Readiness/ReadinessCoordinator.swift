@@ -1,16 +1,18 @@
 // The extension that ties readiness, ordering, systemd targets, updates and metrics to the
 // manager, through the manager's one write path (`Manager.enqueue`) only. Loop-owned.
 //
-// Wiring the daemon needs (DaemonRuntime, Daemon.swift; BusAPI/ProcessorInterface):
-// - create one `ReadinessCoordinator(manager:systemd:)` after the manager (systemd: a
-//   `SystemdManager` on the system bus unless `--system-bus no`);
-// - from `ManagerObserver.processorChanged` and `stateChanged`: `processorChanged(_:)`; from
-//   `crashed`: `crashed(_:type:)`; from `processorRemoved`: `processorRemoved(_:)`;
-// - replace `manager.autoStart()` after discovery by `autoStart()`;
-// - `Start`/`Restart` (and `EnqueueJob start`) of a processor with `ReadyOn=`: `start(_:firmware:completion:)`
-//   instead of `enqueue(.start…)`; `Stop`: `stop(_:completion:)` (stops those that `Requires=` it first);
+// How the daemon wires it (DaemonRuntime, Daemon.swift; BusAPI):
+// - one `ReadinessCoordinator(manager:systemd:metricsFile:)` after the manager (systemd: a
+//   `SystemdManager` on the system bus unless `SystemBus=no`; `MetricsFile=` of `[Daemon]`);
+// - `ManagerObserver.processorChanged` → `processorChanged(_:)` (before the bus compares the
+//   properties); `crashed` → `crashed(_:type:)`; `processorRemoved` → `processorRemoved(_:)`;
+//   `failureAction` → `failureAction(_:processor:)`; `jobRemoved` asks `holdJobRemoved` first and
+//   `onJobRemoved` announces a held start once readiness settles; `shutdown()` at exit;
+// - `autoStart()` after discovery, instead of the manager's;
+// - `Start`/`Restart`/`Attach` and `EnqueueJob` of those: `start(_:operation:firmware:completion:)`;
+//   `Stop` and `EnqueueJob stop`: `stop(_:completion:)` (stops those that `Requires=` it first);
 // - `Update(s)`, `Rollback()`, `ListFirmwareImages()`: `update`, `rollback`, `firmwareImages`;
-// - `Ready` property: `isReady(_:)`.
+// - `Ready`: `isReady(_:)`; `Job` reads `starting` while `isAwaitingReadiness(_:)`.
 // What stays in the manager: the kernel writes, job ids, JobNew/JobRemoved.
 
 import Glibc
@@ -115,6 +117,8 @@ public final class ReadinessCoordinator {
         let accepted = manager.enqueue(operation, on: p.device, argument: firmware) { [weak self, weak p] result in
             guard let self, let p else { return }
             self.starting.remove(p.device)
+            // `Job` read `starting` through the kernel writes; now it follows the wait (or not).
+            defer { self.manager.observer?.processorChanged(p) }
             if case .failure = result { return completion(result) }
             let boot = self.config(p)?.boot ?? BootSection()
             self.waiting[p.device] = completion
@@ -147,8 +151,9 @@ public final class ReadinessCoordinator {
         return true
     }
 
-    /// A start of `device` waits for its `ReadyOn=` channels (D-Bus `Job` reads `starting`).
-    public func isAwaitingReadiness(_ device: String) -> Bool { tracker.isWaiting(device) }
+    /// A start of `device` this coordinator enqueued is not over: its kernel writes, or the wait
+    /// for its `ReadyOn=` channels (D-Bus `Job` reads `starting` while the manager's is idle).
+    public func isAwaitingReadiness(_ device: String) -> Bool { starting.contains(device) || tracker.isWaiting(device) }
 
     private func releaseJob(_ device: String, error: DaemonError?) {
         guard let job = heldJobs.removeValue(forKey: device), let p = manager.processors[device] else { return }
