@@ -105,14 +105,15 @@ final class LabRprocd: @unchecked Sendable {
         Set(((try? KernelFiles(root: board.mountPoint).rpmsgChannels()) ?? []).map(\.name).filter { !$0.hasPrefix("rpmsg_") })
     }
 
-    /// Polls `body` every 5 ms for at most `seconds`.
+    /// Polls `body` every 5 ms, at least `seconds` long (longer when `body` is slow under load).
     func eventually(seconds: Double = 10, _ body: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try body() { return true }
+        var left = Int(seconds * 200)
+        while try !body() {
+            guard left > 0 else { return false }
+            left -= 1
             usleep(5_000)
         }
-        return try body()
+        return true
     }
 }
 

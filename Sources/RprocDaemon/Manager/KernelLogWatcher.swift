@@ -36,10 +36,14 @@ final class KernelLogWatcher {
 
     private var cancelled = false
 
+    /// Called when rpmsg logged channels created or destroyed; true: it rescans by itself.
+    var onChannelLines: (() -> Bool)?
+
     /// Reads what is there now (also called at every poll, in case a wakeup was lost).
     func drain() {
         guard !cancelled else { return }
         var devices: Set<String> = []
+        var channelLines = false
         // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
         for _ in 0..<256 {
             let step: KmsgRead
@@ -63,7 +67,7 @@ final class KernelLogWatcher {
                 // rpmsg_ns_cb's "creating channel" (on the virtio device, not the remoteproc):
                 // rescan now, so a start held for ReadyOn= completes on the announcement.
                 if ChannelWatcher.concernsChannels(record.text) {
-                    devices.insert("*")
+                    channelLines = true
                     continue
                 }
                 guard let line = RemoteprocLogLine(record) else { continue }
@@ -83,6 +87,8 @@ final class KernelLogWatcher {
             }
             break
         }
+        // A start waiting for ReadyOn= reads the channels alone first, then rescans (onChannelLines).
+        if channelLines, onChannelLines?() != true { devices.insert("*") }
         if !devices.isEmpty { manager?.rescan(reason: "kernel log") }
     }
 }

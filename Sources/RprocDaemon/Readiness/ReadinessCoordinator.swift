@@ -26,6 +26,8 @@ public final class ReadinessCoordinator {
     let manager: Manager
     private let systemd: SystemdManager?
     private let worker: SerialWorker
+    /// Reads the rpmsg channels alone (`channelsAnnounced()`), apart from staging and metrics.
+    private let channelWorker: SerialWorker
     private var channels = ChannelWatcher()
     private var tracker = ReadinessTracker()
     private var targets = ReadyTargets()
@@ -52,6 +54,7 @@ public final class ReadinessCoordinator {
         self.manager = manager
         self.systemd = systemd
         worker = try SerialWorker(name: "rproc-update", loop: manager.loop)
+        channelWorker = try SerialWorker(name: "rproc-rpmsg", loop: manager.loop)
         metrics = metricsFile.map(MetricsWriter.init(path:))
     }
 
@@ -61,6 +64,7 @@ public final class ReadinessCoordinator {
         isShutDown = true
         timer?.cancel()
         worker.shutdown()
+        channelWorker.shutdown()
         systemd?.shutdown()
     }
 
@@ -81,6 +85,11 @@ public final class ReadinessCoordinator {
             }
             if let outcome { settle(outcome) }
         }
+        if readByChannelRead.contains(p.device),
+            !p.state.isUp || channels.isReady(device: p.device, state: p.state, readyOn: config(p)?.boot.readyOn ?? [])
+        {
+            readByChannelRead.remove(p.device)
+        }
         if !tracker.isWaiting(p.device) { systemdCall(targets.readyChanged(name: p.name, ready: isReady(p))) }
         writeMetrics()
     }
@@ -92,6 +101,7 @@ public final class ReadinessCoordinator {
 
     public func processorRemoved(_ p: ManagedProcessor) {
         channels.forget(device: p.device)
+        readByChannelRead.remove(p.device)
         tracker.cancel(device: p.device)
         heldJobs[p.device] = nil
         waiting.removeValue(forKey: p.device)?(.failure(DaemonError(.noSuchProcessor, "'\(p.name)' is gone.")))
@@ -99,8 +109,49 @@ public final class ReadinessCoordinator {
 
     /// D-Bus `Ready`.
     public func isReady(_ p: ManagedProcessor) -> Bool {
-        !tracker.isWaiting(p.device) && channels.isReady(device: p.device, state: p.state, readyOn: config(p)?.boot.readyOn ?? [])
+        guard !isAwaitingReadiness(p.device) else { return false }
+        let readyOn = config(p)?.boot.readyOn ?? []
+        return channels.isReady(device: p.device, state: p.state, readyOn: readyOn) || (p.state.isUp && readByChannelRead.contains(p.device))
     }
+
+    // MARK: The channels alone, on "creating channel"
+
+    /// Devices found ready by `channelsAnnounced()`'s read before a manager scan showed it: `Ready`
+    /// holds for them until a scan catches up (a scan begun before the announcement is stale).
+    private var readByChannelRead: Set<String> = []
+    private var channelReadInFlight = false
+    private var channelReadAgain = false
+
+    /// The kernel logged rpmsg channels created or destroyed. While a start waits for `ReadyOn=`,
+    /// reads the rpmsg channels alone (a full scan reads every processor's attributes too) and
+    /// settles the waits they complete, then asks the manager for its full rescan.
+    ///
+    /// - Returns: whether it rescans by itself (false: nothing waits; rescan as usual).
+    public func channelsAnnounced() -> Bool {
+        guard !tracker.waiting.isEmpty, !isShutDown else { return false }
+        guard !channelReadInFlight else {
+            channelReadAgain = true
+            return true
+        }
+        channelReadInFlight = true
+        channelReadAgain = false
+        let kernel = manager.kernel
+        channelWorker.submit({ (try? kernel.rpmsgChannels()) ?? [] }) { [weak self] found in
+            guard let self else { return }
+            self.channelReadInFlight = false
+            for device in self.tracker.waiting {
+                guard let p = self.manager.processors[device] else { continue }
+                let names = Set(found.filter { $0.remoteproc == device && !Manager.hostRpmsgDevices.contains($0.name) }.map(\.name))
+                guard let outcome = self.tracker.observe(device: device, state: p.state, announced: names, now: self.now) else { continue }
+                if case .ready = outcome { self.readByChannelRead.insert(device) }
+                self.settle(outcome)
+            }
+            if self.channelReadAgain, self.channelsAnnounced() { return }
+            self.manager.rescan(reason: "kernel log")
+        }
+        return true
+    }
+
 
     // MARK: Start with readiness
 
@@ -114,26 +165,44 @@ public final class ReadinessCoordinator {
         completion: @escaping (Result<Void, DaemonError>) -> Void
     ) -> Result<(id: UInt32, processor: ManagedProcessor), DaemonError> {
         starting.insert(p.device)
-        let accepted = manager.enqueue(operation, on: p.device, argument: firmware) { [weak self, weak p] result in
-            guard let self, let p else { return }
-            self.starting.remove(p.device)
-            // `Job` read `starting` through the kernel writes; now it follows the wait (or not).
-            defer { self.manager.observer?.processorChanged(p) }
-            if case .failure = result { return completion(result) }
-            let boot = self.config(p)?.boot ?? BootSection()
-            self.waiting[p.device] = completion
-            let outcome = self.tracker.begin(
-                device: p.device, readyOn: boot.readyOn, timeout: boot.readyTimeout, state: p.state,
-                announced: self.channels.names(of: p.device), now: self.now)
-            if let outcome { self.settle(outcome) } else { self.armTimer() }
-            // The channels may be there already and only wait for a scan.
-            if self.tracker.isWaiting(p.device) { self.manager.rescan(reason: "readiness") }
+        let device = p.device
+        let accepted = manager.enqueue(operation, on: device, argument: firmware) { [weak self] result in
+            guard let self else { return }
+            if case .failure = result {
+                self.starting.remove(device)
+                if let p = self.manager.processors[device] { self.manager.observer?.processorChanged(p) }
+                return completion(result)
+            }
+            // The channels a scan read before the start ended may be the previous boot's (a stop
+            // leaves them in place until a scan sees them gone): begin once a scan that began
+            // after the start is applied. The first round waits out a scan in flight, the second
+            // the one this asks for.
+            self.manager.rescan(reason: "readiness")
+            self.manager.afterScans {
+                self.manager.afterScans { [weak self] in self?.beginWait(device, completion: completion) }
+            }
         }
         if case .failure(let error) = accepted {
             starting.remove(p.device)
             completion(.failure(error))
         }
         return accepted
+    }
+
+    /// The start's kernel writes are over: wait for its `ReadyOn=` channels (or settle at once).
+    private func beginWait(_ device: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+        starting.remove(device)
+        guard let p = manager.processors[device] else {
+            return completion(.failure(DaemonError(.noSuchProcessor, "'\(device)' is gone.")))
+        }
+        // `Job` read `starting` through the kernel writes; now it follows the wait (or not).
+        defer { manager.observer?.processorChanged(p) }
+        let boot = config(p)?.boot ?? BootSection()
+        waiting[device] = completion
+        let outcome = tracker.begin(
+            device: device, readyOn: boot.readyOn, timeout: boot.readyTimeout, state: p.state, announced: channels.names(of: device),
+            now: now)
+        if let outcome { settle(outcome) } else { armTimer() }
     }
 
     /// Devices whose start this coordinator enqueued and whose kernel writes are not over yet.
