@@ -28,7 +28,10 @@ public enum Bench {
     public static func fail(_ message: String) -> Never {
         for pid in children.reversed() {
             kill(pid, SIGTERM)
-            _ = wait(pid)
+            var status: Int32 = 0
+            for _ in 0..<200 where waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
         }
         let text = "\(CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "bench"): \(message)\n"
         _ = text.withCString { Glibc.write(2, $0, strlen($0)) }

@@ -527,11 +527,15 @@ public final class ReadinessCoordinator {
 
     /// Enqueues the runner's `stop`. A crash the kernel log reported may not be in rprocd's state
     /// yet (the planner then plans a stop from `running` and the executor refuses it against
-    /// `crashed`): rescan and try again, every 50 ms, `attempts` times.
+    /// `crashed`), or may come while the start is still in flight (busy): rescan and try again,
+    /// every 50 ms, `attempts` times.
     private func stopForUpdate(_ p: ManagedProcessor, run: UpdateRun, attempts: Int) {
         guard p.state.isUp || p.state == .crashed else { return run.handle(.stopped(error: nil)) }
         func retry(_ error: DaemonError) {
-            guard error.name == .invalidTransition, attempts > 1 else { return run.handle(.stopped(error: error.message)) }
+            // Busy: the crash came while the start's kernel writes were still in flight.
+            guard error.name == .invalidTransition || error.name == .busy, attempts > 1 else {
+                return run.handle(.stopped(error: error.message))
+            }
             manager.rescan(reason: "update")
             run.timer = try? manager.loop.addTimer(afterMicroseconds: 50_000) { [weak self, weak p] in
                 guard let self, let p else { return }
