@@ -128,7 +128,7 @@ final class DaemonRuntime: ManagerObserver {
             let watcher = try KernelLogWatcher(manager: manager, logger: logger)
             self.watcher = watcher
             manager.beforePoll = { [weak watcher] in watcher?.drain() }
-            watcher.onChannelLines = { [weak self] in self?.coordinator.channelsAnnounced() ?? false }
+            watcher.onChannelLines = { [weak self] created in self?.coordinator.channelsAnnounced(created) ?? false }
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }

@@ -36,14 +36,16 @@ final class KernelLogWatcher {
 
     private var cancelled = false
 
-    /// Called when rpmsg logged channels created or destroyed; true: it rescans by itself.
-    var onChannelLines: (() -> Bool)?
+    /// Called when rpmsg logged channels created or destroyed, with the names created; true: it
+    /// rescans by itself.
+    var onChannelLines: (([String]) -> Bool)?
 
     /// Reads what is there now (also called at every poll, in case a wakeup was lost).
     func drain() {
         guard !cancelled else { return }
         var devices: Set<String> = []
         var channelLines = false
+        var created: [String] = []
         // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
         for _ in 0..<256 {
             let step: KmsgRead
@@ -68,6 +70,7 @@ final class KernelLogWatcher {
                 // rescan now, so a start held for ReadyOn= completes on the announcement.
                 if ChannelWatcher.concernsChannels(record.text) {
                     channelLines = true
+                    if let name = ChannelWatcher.createdChannel(record.text) { created.append(name) }
                     continue
                 }
                 guard let line = RemoteprocLogLine(record) else { continue }
@@ -88,7 +91,7 @@ final class KernelLogWatcher {
             break
         }
         // A start waiting for ReadyOn= reads the channels alone first, then rescans (onChannelLines).
-        if channelLines, onChannelLines?() != true { devices.insert("*") }
+        if channelLines, onChannelLines?(created) != true { devices.insert("*") }
         if !devices.isEmpty { manager?.rescan(reason: "kernel log") }
     }
 }

@@ -120,6 +120,8 @@ public final class ReadinessCoordinator {
     /// holds for them until a scan catches up (a scan begun before the announcement is stale).
     private var readByChannelRead: Set<String> = []
     private var channelReadInFlight = false
+    /// The channel names the kernel log reported created since each wait began.
+    private var logged: [String: Set<String>] = [:]
     private var channelReadAgain = false
 
     /// The kernel logged rpmsg channels created or destroyed. While a start waits for `ReadyOn=`,
@@ -127,8 +129,19 @@ public final class ReadinessCoordinator {
     /// settles the waits they complete, then asks the manager for its full rescan.
     ///
     /// - Returns: whether it rescans by itself (false: nothing waits; rescan as usual).
-    public func channelsAnnounced() -> Bool {
+    public func channelsAnnounced(_ created: [String] = []) -> Bool {
         guard !tracker.waiting.isEmpty, !isShutDown else { return false }
+        // Read once the log named every channel a wait still misses (each read costs the board
+        // a pass over every rpmsg device; until then the manager rescans as for any line); lines
+        // about other processors' channels of the same name cost one read.
+        var complete = false
+        for device in tracker.waiting {
+            guard let p = manager.processors[device] else { continue }
+            logged[device, default: []].formUnion(created)
+            let missing = Set(config(p)?.boot.readyOn ?? []).subtracting(channels.names(of: device))
+            if missing.isSubset(of: logged[device] ?? []) { complete = true }
+        }
+        guard complete else { return false }
         guard !channelReadInFlight else {
             channelReadAgain = true
             return true
@@ -198,6 +211,7 @@ public final class ReadinessCoordinator {
         // `Job` read `starting` through the kernel writes; now it follows the wait (or not).
         defer { manager.observer?.processorChanged(p) }
         let boot = config(p)?.boot ?? BootSection()
+        logged[device] = nil
         waiting[device] = completion
         let outcome = tracker.begin(
             device: device, readyOn: boot.readyOn, timeout: boot.readyTimeout, state: p.state, announced: channels.names(of: device),
