@@ -304,7 +304,8 @@ struct ReadinessDaemonTests {
     }
 
     @Test func anInvalidImageIsRefusedBeforeAnythingStops() throws {
-        let lab = try LabRprocd(processors: ["m4": Self.m4Update.replacingOccurrences(of: "%@", with: "0")])
+        let m4 = Self.m4Update.replacingOccurrences(of: "%@", with: "0") + "[Memory]\nWindow=0x10000000:1M\n"
+        let lab = try LabRprocd(processors: ["m4": m4])
         #expect(try lab.ctl("start", "m4").status == 0)
         func m4Lines() -> [String] { lab.kernelLog().filter { $0.contains("remoteproc0") || $0.contains(" m4") } }
         let before = m4Lines().count
@@ -317,7 +318,19 @@ struct ReadinessDaemonTests {
         #expect(lab.sysfs("remoteproc0", "firmware") == "m4.elf")
         #expect(m4Lines().count == before, "the kernel was asked something: \(m4Lines().dropFirst(before))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: lab.board.firmwareDirectory).sorted() == ["m4.elf", "r5f.elf"])
-        // A relative path that does not exist: refused with the path named.
+        // A well-formed image whose code is linked for memory outside m4's [Memory] Window= (and
+        // outside its carveout): refused the same way.
+        var linkedElsewhere = ElfBuilder.minimalRemoteproc()
+        linkedElsewhere.segments[0].virtualAddress = 0x3000_0000
+        linkedElsewhere.segments[0].physicalAddress = 0x3000_0000
+        let elsewhere = lab.work + "/elsewhere.elf"
+        try Data(linkedElsewhere.build()).write(to: URL(fileURLWithPath: elsewhere))
+        let outside = try lab.ctl("update", "m4", elsewhere)
+        #expect(outside.status == 1)
+        #expect(outside.output.contains("would not boot on 'm4'") && outside.output.contains("nothing was stopped"), "\(outside.output)")
+        #expect(lab.sysfs("remoteproc0", "firmware") == "m4.elf" && lab.sysfs("remoteproc0", "state") == "running")
+        #expect(m4Lines().count == before, "the kernel was asked something: \(m4Lines().dropFirst(before))")
+        // A path that does not exist: refused with the path named.
         let missing = try lab.ctl("update", "m4", "/nonexistent/new.elf")
         #expect(missing.status != 0 && missing.output.contains("/nonexistent/new.elf"), "\(missing.output)")
     }
