@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "RprocCtl",
             dependencies: [
-                "RprocFirmware", "RprocModel", "RprocBus", "RprocJSON",
+                "RprocFirmware", "RprocModel", "RprocBus", "RprocJSON", "SystemdIni",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -46,20 +46,20 @@ let package = Package(
             dependencies: [
                 .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
             ]),
-        // Announcement of an rpmsg channel to the start job's completion (ReadinessTracker on a real loop).
+        // Spawns the built rproc-sim and rprocd for the benchmarks that measure through the daemon.
+        .target(name: "BenchDaemon", dependencies: [.product(name: "RprocBus", package: "rprocd")]),
+        // Announcement of an rpmsg channel to the start job's JobRemoved, through the built rprocd on rproc-sim.
         .executableTarget(
             name: "ReadinessBench",
             dependencies: [
-                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
+                "BenchDaemon", .product(name: "RprocBus", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
                 .product(name: "RprocSystem", package: "rprocd"),
             ]),
-        // Update kept / rolled back against the processor's boot time (virtual board mounted in process).
+        // Update kept / rolled back against the processor's boot time, through the built rprocd on rproc-sim.
         .executableTarget(
             name: "UpdateBench",
             dependencies: [
-                .product(name: "RprocDaemon", package: "rprocd"), .product(name: "RprocModel", package: "rprocd"),
-                .product(name: "VirtualBoard", package: "rprocd"), .product(name: "KernelSim", package: "rprocd"),
-                .product(name: "RprocSystem", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
+                "BenchDaemon", .product(name: "RprocBus", package: "rprocd"), .product(name: "RprocEventLoop", package: "rprocd"),
             ]),
     ]
 )

@@ -173,13 +173,13 @@ _rprocctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|status|start|stop|restart|detach|attach|recover|set-firmware|reset-failed|show|is-running|monitor|coredump|logs|inspect|validate|help)
+    list|status|start|stop|restart|detach|attach|recover|set-firmware|reset-failed|wait-ready|channels|update|rollback|show|is-running|monitor|coredump|logs|inspect|validate|help)
         # Offer subcommand argument completions
         "_rprocctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list status start stop restart detach attach recover set-firmware reset-failed show is-running monitor coredump logs inspect validate help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list status start stop restart detach attach recover set-firmware reset-failed wait-ready channels update rollback show is-running monitor coredump logs inspect validate help' -- "${cur}"))
         ;;
     esac
 }
@@ -460,6 +460,125 @@ _rprocctl_reset-failed() {
     case "${positional_number}" in
     *)
         __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion reset-failed -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_rprocctl_wait-ready() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket --timeout)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion wait-ready -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_rprocctl_channels() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion channels -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_rprocctl_update() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --list --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket)
+    __rprocctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion update -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    2)
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_rprocctl_rollback() {
+    repeating_flags=()
+    non_repeating_flags=(--no-legend -q --quiet --no-pager --system --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--json --socket)
+    __rprocctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--json')
+        __rprocctl_add_completions -W 'off'$'\n''short'$'\n''pretty'$'\n''help'
+        return
+        ;;
+    '--socket')
+        __rprocctl_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __rprocctl_add_completions -W "$(__rprocctl_custom_complete ---completion rollback -- positional@0 "${COMP_CWORD}" "$(__rprocctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -19,6 +19,7 @@ public struct RootCommand: ParsableCommand {
         subcommands: [
             ListCommand.self, StatusCommand.self, StartCommand.self, StopCommand.self, RestartCommand.self,
             DetachCommand.self, AttachCommand.self, RecoverCommand.self, SetFirmwareCommand.self, ResetFailedCommand.self,
+            WaitReadyCommand.self, ChannelsCommand.self, UpdateCommand.self, RollbackCommand.self,
             ShowCommand.self, IsRunningCommand.self, MonitorCommand.self, CoredumpCommand.self, LogsCommand.self, InspectCommand.self,
             ValidateCommand.self,
         ],

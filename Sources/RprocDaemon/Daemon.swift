@@ -69,6 +69,8 @@ final class DaemonRuntime: ManagerObserver {
     private var ready = false
     /// The bus side (private socket and system bus), set up after discovery.
     var api: BusAPI?
+    /// Readiness, ordering, rproc-ready@ targets, updates and metrics (issue #8).
+    let coordinator: ReadinessCoordinator
 
     init(invocation: DaemonInvocation, loop: EventLoop, logger: Logger) throws {
         self.invocation = invocation
@@ -80,7 +82,17 @@ final class DaemonRuntime: ManagerObserver {
             loop: loop, kernel: KernelFiles(root: invocation.root), store: CounterStore(stateDirectory: invocation.stateDirectory),
             settings: settings, logger: logger)
         manager.configuration = configuration
+        var systemd: SystemdManager?
+        if settings.systemBus {
+            systemd = try SystemdManager(loop: loop)
+        } else {
+            logger.info("Not managing rproc-ready@ targets: SystemBus=no.")
+        }
+        coordinator = try ReadinessCoordinator(manager: manager, systemd: systemd, metricsFile: configuration?.daemon.metricsFile)
         manager.observer = self
+        coordinator.onJobRemoved = { [weak self] id, processor, operation, result, error in
+            self?.api?.jobRemoved(id: id, processor: processor, operation: operation, result: result, error: error)
+        }
     }
 
     /// Reads and parses the configuration; every problem is logged as a warning. A configuration
@@ -116,19 +128,20 @@ final class DaemonRuntime: ManagerObserver {
             let watcher = try KernelLogWatcher(manager: manager, logger: logger)
             self.watcher = watcher
             manager.beforePoll = { [weak watcher] in watcher?.drain() }
+            watcher.onChannelLines = { [weak self] created in self?.coordinator.channelsAnnounced(created) ?? false }
         } catch {
             logger.warning("Failed to watch the kernel log '\(invocation.kernelPath("/dev/kmsg"))': \(error), ignoring; polling only.")
         }
         udev = UdevWatcher(manager: manager, logger: logger)
         manager.start { [weak self] in
             self?.discovered()
-            self?.manager.autoStart()
+            self?.coordinator.autoStart()
         }
     }
 
     private func discovered() {
         do {
-            api = try BusAPI(manager: manager, settings: manager.settings, logger: logger)
+            api = try BusAPI(manager: manager, coordinator: coordinator, settings: manager.settings, logger: logger)
         } catch {
             logger.critical("Failed to listen on '\(manager.settings.socketPath)': \(error)")
             loop.exit(1)
@@ -168,6 +181,7 @@ final class DaemonRuntime: ManagerObserver {
         watcher?.cancel()
         udev?.cancel()
         api?.shutdown()
+        coordinator.shutdown()
         manager.handBackRecovery()
         manager.shutdown()
         for source in signals { source.cancel() }
@@ -190,11 +204,13 @@ final class DaemonRuntime: ManagerObserver {
     }
 
     func processorRemoved(_ processor: ManagedProcessor) {
+        coordinator.processorRemoved(processor)
         api?.processorRemoved(processor)
         updateStatus()
     }
 
     func processorChanged(_ processor: ManagedProcessor) {
+        coordinator.processorChanged(processor)
         api?.processorChanged(processor)
         updateStatus()
     }
@@ -205,6 +221,7 @@ final class DaemonRuntime: ManagerObserver {
 
     func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) {
         api?.crashed(processor, type: type, count: count)
+        coordinator.crashed(processor, type: type)
     }
 
     func recovered(_ processor: ManagedProcessor) {
@@ -215,11 +232,17 @@ final class DaemonRuntime: ManagerObserver {
         api?.failed(processor, reason: reason)
     }
 
+    func failureAction(_ action: FailureAction, processor: ManagedProcessor) {
+        coordinator.failureAction(action, processor: processor)
+    }
+
     func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) {
         api?.jobNew(id: id, processor: processor, operation: operation)
     }
 
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?) {
+        // A start held for readiness is announced when its ReadyOn= channels are there (or not).
+        if coordinator.holdJobRemoved(id: id, processor: processor, operation: operation, error: error) { return }
         api?.jobRemoved(id: id, processor: processor, operation: operation, result: result, error: error)
     }
 

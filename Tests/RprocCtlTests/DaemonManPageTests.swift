@@ -6,7 +6,8 @@ import Testing
 @Suite struct DaemonManPageTests {
     static let verbs = [
         "list", "status", "start", "stop", "restart", "detach", "attach", "recover", "set-firmware", "reset-failed", "show",
-        "is-running", "monitor", "coredump list", "coredump info", "coredump dump", "logs",
+        "is-running", "monitor", "coredump list", "coredump info", "coredump dump", "logs", "wait-ready", "channels", "update",
+        "rollback",
     ]
 
     @Test(arguments: verbs)

@@ -132,8 +132,11 @@ final class ReadinessBoard: @unchecked Sendable {
     }
 
     /// The board's kernel log (every record's text), through RprocSystem's `/dev/kmsg` reader.
-    func kernelLog() -> [String] {
-        guard let reader = try? KmsgReader(kernel: KernelFiles(root: board.mountPoint), start: .oldestRecord) else { return [] }
+    func kernelLog() -> [String] { Self.kernelLog(root: board.mountPoint) }
+
+    /// The kernel log of the board mounted at `root`, every record's text.
+    static func kernelLog(root: String) -> [String] {
+        guard let reader = try? KmsgReader(kernel: KernelFiles(root: root), start: .oldestRecord) else { return [] }
         var lines: [String] = []
         reading: while let next = try? reader.next() {
             switch next {

@@ -35,6 +35,10 @@ import Testing
         #expect(ChannelWatcher.concernsChannels("virtio0: creating channel rpmsg-tty addr 0x400"))
         #expect(ChannelWatcher.concernsChannels("destroying channel rpmsg-raw addr 0x401"))
         #expect(!ChannelWatcher.concernsChannels("remoteproc remoteproc0: remote processor m4 is now up"))
+        #expect(ChannelWatcher.createdChannel("creating channel rpmsg-tty addr 0x400") == "rpmsg-tty")
+        #expect(ChannelWatcher.createdChannel("virtio0: creating channel my chan addr 0x1e") == "my chan")
+        #expect(ChannelWatcher.createdChannel("destroying channel rpmsg-raw addr 0x401") == nil)
+        #expect(ChannelWatcher.createdChannel("creating channel truncated") == nil)
     }
 
     @Test func aStartCompletesWhenUpAndEveryChannelIsAnnounced() {

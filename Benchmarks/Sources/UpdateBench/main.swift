@@ -1,203 +1,130 @@
-// Firmware update against the processor's own boot time, on the virtual board mounted in this
-// process (rproc-sim's FUSE path), with rprocd's Manager and ReadinessCoordinator:
-// - boot: `start` of the offline m4 until ready (ReadyOn= one channel, announced 0 ms after up);
-// - update kept: validate, stage (fsync), stop, switch, start, ready (UpdateProbationSec=0);
-// - update rolled back: the new image crashes 20 ms after its start, during a 200 ms probation;
-//   rprocd stops it, boots the previous image and reports rolled-back (the probation wait and
-//   the crash delay are part of the figure, and named).
+// Firmware updates against the processor's own boot time, through the daemon: the built rprocd
+// on the lab board (the built rproc-sim), called over its socket as `rprocctl update` does.
+// - boot: EnqueueJob `start` of the offline processor until its JobRemoved (ReadyOn= one
+//   channel, announced at once);
+// - update kept (m4, UpdateProbationSec=0): `Update(path)` until its reply: validate, stage
+//   (fsync, rename), stop, switch, start, ready;
+// - update rolled back (r5f, UpdateProbationSec=200ms): the new image crashes as soon as a
+//   thread here sees it running (debugfs `crash`, polled every 0.5 ms on the board's sysfs);
+//   `Update` replies RolledBack once the previous image is up again. The probation is not
+//   waited out (the crash ends it).
 //
-//   swift run -c release --product make-sample-firmware /tmp/fw.elf   (from the root package)
-//   swift run -c release --package-path Benchmarks UpdateBench /tmp/fw.elf [runs]
+//   swift build -c release --product rprocd --product rproc-sim; swift build --product make-sample-firmware
+//   swift run -c release --package-path Benchmarks UpdateBench [runs]
 
+import BenchDaemon
 import Glibc
-import KernelSim
-import RprocDaemon
+import RprocBus
 import RprocEventLoop
-import RprocModel
-import RprocSystem
-import VirtualBoard
 
-func monotonic() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
-}
-
-func temporaryDirectory(_ label: String) -> String {
-    var template = Array("/tmp/\(label).XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
-}
-
-func readFile(_ path: String) -> [UInt8] {
-    (try? SystemFileOperations().readWhole(path, chunkSize: 1 << 16)) ?? []
-}
-
-func percentile(_ values: [UInt64], _ p: Double) -> Double {
-    let sorted = values.sorted()
-    return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
-}
-
-let arguments = CommandLine.arguments
-guard arguments.count > 1 else {
-    print("usage: UpdateBench FIRMWARE.elf [runs]  (make one with make-sample-firmware)")
-    exit(2)
-}
-let image = readFile(arguments[1])
-let runs = arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20
-
-let boardText = """
-    [Processor]
-    Name=m4
-    Parent=sim-rproc.0
-    Firmware=m4.elf
-    AutoBoot=no
-    Memory=0x10000000:1M
-    RpmsgChannel=rpmsg-tty@0x400
-    AnnounceDelay=0
+let runs = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 20 : 20
+func rproc(_ name: String, channel: String, probation: String) -> String {
     """
-let file = BoardFile.parse(boardText, file: "update-bench.conf")
-let mountPoint = temporaryDirectory("updatebench-mnt")
-let firmwareDirectory = temporaryDirectory("updatebench-fw")
-writeFile(firmwareDirectory + "/m4.elf", image)
-let simulator = try Simulator(board: file.board, firmwareDirectory: firmwareDirectory, mountPoint: mountPoint)
-simulator.mount.start()
-while access(mountPoint + "/sys/class/remoteproc/remoteproc0/state", F_OK) != 0 { usleep(1000) }
-
-/// Loop-owned objects, reached from posted closures only.
-final class Context: @unchecked Sendable {
-    var manager: Manager?
-    var coordinator: ReadinessCoordinator?
-    var onCrash: () -> Void = {}
-    var outcomes: [String] = []
-    var forwarder: Forwarder?
-}
-
-final class Forwarder: ManagerObserver {
-    let context: Context
-    init(_ context: Context) { self.context = context }
-    func processorAdded(_ processor: ManagedProcessor) {}
-    func processorRemoved(_ processor: ManagedProcessor) {}
-    func processorChanged(_ processor: ManagedProcessor) { context.coordinator?.processorChanged(processor) }
-    func stateChanged(_ processor: ManagedProcessor, old: String, new: String, reason: String) {}
-    func crashed(_ processor: ManagedProcessor, type: String, count: UInt32) {
-        context.onCrash()
-        context.coordinator?.crashed(processor, type: type)
-    }
-    func recovered(_ processor: ManagedProcessor) {}
-    func failed(_ processor: ManagedProcessor, reason: String) {}
-    func jobNew(id: UInt32, processor: ManagedProcessor, operation: Operation) {}
-    func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?) {}
-}
-
-let rproc = """
     [Match]
-    Name=m4
+    Name=\(name)
     [Boot]
-    ReadyOn=rpmsg-tty
+    ReadyOn=\(channel)
     ReadyTimeoutSec=5s
-    UpdateProbationSec=%PROBATION%
+    UpdateProbationSec=\(probation)
     [Firmware]
     KeepFirmware=1
+    [Recovery]
+    Owner=rprocd
+    Restart=no
+    StartLimitIntervalSec=0
+
     """
-@Sendable func configure(_ manager: Manager, probation: String) {
-    try! manager.configure(processorFiles: ["m4": rproc.split(separator: "%").enumerated().map { $0.offset == 1 ? probation : String($0.element) }.joined()])
 }
+let lab = BenchLab(processors: [
+    "m4": rproc("m4", channel: "rpmsg-tty", probation: "0"), "r5f": rproc("r5f", channel: "rpmsg-raw", probation: "200ms"),
+], knobs: [".sim/remoteproc0/announce_delay_ms": "0"])
+let image = Bench.readFile(lab.firmwareDirectory + "/m4.elf")
+let sysfs = lab.mountPoint + "/sys/class/remoteproc/remoteproc1/"
+let crashFile = lab.mountPoint + "/sys/kernel/debug/remoteproc/remoteproc1/crash"
 
-let loop = try EventLoop.spawn(name: "update-bench")
-let context = Context()
-context.forwarder = Forwarder(context)
-final class Semaphore: @unchecked Sendable {
-    let raw = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-    init() { sem_init(raw, 0, 0) }
-    func signal() { sem_post(raw) }
-    func wait() { sem_wait(raw) }
-}
-let discovered = Semaphore()
-let root = mountPoint
-let stateDirectory = temporaryDirectory("updatebench-state")
-loop.post {
-    let manager = try! Manager(loop: loop, root: root, stateDirectory: stateDirectory, pollIntervalMicroseconds: 20_000)
-    manager.observer = context.forwarder
-    context.manager = manager
-    context.coordinator = try! ReadinessCoordinator(manager: manager)
-    manager.start { discovered.signal() }
-}
-discovered.wait()
-
-/// Runs `body` on the loop and waits for the completion it is given.
-func timed(_ body: @escaping @Sendable (Manager, ReadinessCoordinator, @escaping () -> Void) -> Void) -> UInt64 {
-    let done = Semaphore()
-    let t0 = monotonic()
-    loop.post { body(context.manager!, context.coordinator!) { done.signal() } }
-    done.wait()
-    return monotonic() - t0
-}
-
-func stop() {
-    _ = timed { manager, _, done in _ = manager.enqueue(.stop, on: "remoteproc0", argument: "") { _ in done() } }
-}
-
-var boots: [UInt64] = []
-var kept: [UInt64] = []
-var rolledBack: [UInt64] = []
-let updatePath = temporaryDirectory("updatebench-new") + "/new.elf"
-let knob = mountPoint + "/.sim/remoteproc0/crash_after_ms"
-writeFile(mountPoint + "/sys/class/remoteproc/remoteproc0/recovery", Array("disabled".utf8))
-for run in 0..<runs {
-    loop.post { configure(context.manager!, probation: "0") }
-    boots.append(timed { manager, coordinator, done in
-        coordinator.start(manager.processors["remoteproc0"]!, firmware: "m4.elf") { _ in done() }
-    })
-    // Each run stages a different image (padding after the ELF changes its digest).
-    writeFile(updatePath, image + [UInt8](repeating: UInt8(run), count: 16 + run))
-    kept.append(timed { manager, coordinator, done in
-        coordinator.update(manager.processors["remoteproc0"]!, path: updatePath) { outcome in
-            if case .success(.kept) = outcome {} else { context.outcomes.append("kept run: \(outcome)") }
-            done()
-        }
-    })
-    loop.post {
-        configure(context.manager!, probation: "200ms")
-        context.onCrash = { writeFile(knob, Array("0".utf8)) }
+/// Crashes r5f's new image once it runs, on a thread of its own (the main thread is blocked in
+/// the Update call meanwhile).
+let armed = Locked(false)
+let stopWatching = Locked(false)
+let watcher = try EventLoop.spawn(name: "crasher")
+watcher.post {
+    func read(_ attribute: String) -> String {
+        String(decoding: Bench.readFile(sysfs + attribute), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
     }
-    writeFile(knob, Array("20".utf8))
-    writeFile(updatePath, image + [UInt8](repeating: UInt8(run), count: 1000 + run))
-    rolledBack.append(timed { manager, coordinator, done in
-        coordinator.update(manager.processors["remoteproc0"]!, path: updatePath) { outcome in
-            if case .success(.rolledBack) = outcome {} else { context.outcomes.append("rollback run: \(outcome)") }
-            done()
+    while !stopWatching.with({ $0 }) {
+        if armed.with({ $0 }), read("firmware") != "r5f.elf", read("state") == "running" {
+            Bench.writeFile(crashFile, Array("1".utf8))
+            armed.with { $0 = false }
         }
-    })
-    loop.post { context.onCrash = {} }
-    stop()
+        usleep(500)
+    }
 }
 
-print("UpdateBench: \(runs) runs on the virtual board (in-process FUSE), m4 with ReadyOn=rpmsg-tty announced at once")
-print("  boot (start → ready):                    p50 \(percentile(boots, 0.5)) ms, p99 \(percentile(boots, 0.99)) ms")
-print("  update kept (validate…ready):            p50 \(percentile(kept, 0.5)) ms, p99 \(percentile(kept, 0.99)) ms; \(String(format2(percentile(kept, 0.5) / percentile(boots, 0.5))))x boot")
-print("  update rolled back (20 ms crash, 200 ms probation window): p50 \(percentile(rolledBack, 0.5)) ms, p99 \(percentile(rolledBack, 0.99)) ms; \(String(format2(percentile(rolledBack, 0.5) / percentile(boots, 0.5))))x boot")
-if !context.outcomes.isEmpty { print("  unexpected outcomes: \(context.outcomes)") }
-
-func format2(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+let client: BusClient
+do { client = try BusClient(.socket(lab.socket)) } catch { Bench.fail("\(error)") }
+final class Removed { var ids: Set<UInt32> = [] }
+let removed = Removed()
+let subscription = try client.subscribe(interface: "org.daybreak.RemoteProc1.Manager", member: "JobRemoved") { signal in
+    if let id = signal.arguments.first?.uint32 { removed.ids.insert(id) }
 }
 
-let shutdown = Semaphore()
-loop.post {
-    context.coordinator?.shutdown()
-    context.manager?.shutdown()
-    context.coordinator = nil
-    context.manager = nil
-    shutdown.signal()
+@MainActor func job(_ operation: String, _ name: String, _ firmware: String = "") -> UInt64 {
+    let t0 = Bench.monotonic()
+    do {
+        let reply = try client.call(
+            path: "/org/daybreak/RemoteProc1", interface: "org.daybreak.RemoteProc1.Manager", member: "EnqueueJob",
+            arguments: [.string(name), .string(operation), .string(firmware)])
+        guard let id = reply.first?.uint32 else { Bench.fail("EnqueueJob answered \(reply)") }
+        guard try client.run(until: { removed.ids.contains(id) }, timeoutMicroseconds: 20_000_000) else { Bench.fail("job \(id) did not end") }
+    } catch {
+        Bench.fail("\(operation) \(name): \(error)")
+    }
+    return Bench.monotonic() - t0
 }
-shutdown.wait()
-loop.exit(0)
-loop.join()
-simulator.mount.stop()
+
+/// `Update(path)` on `device`: the time to the reply, and the error name (empty when kept).
+@MainActor func update(_ device: String, _ path: String) -> (time: UInt64, error: String) {
+    let t0 = Bench.monotonic()
+    do {
+        _ = try client.call(path: lab.path(device), interface: "org.daybreak.RemoteProc1.Processor", member: "Update",
+                            arguments: [.string(path)], timeoutMicroseconds: 60_000_000)
+        return (Bench.monotonic() - t0, "")
+    } catch {
+        return (Bench.monotonic() - t0, error.name)
+    }
+}
+
+var boots: [UInt64] = [], kept: [UInt64] = [], r5fBoots: [UInt64] = [], rolledBack: [UInt64] = []
+var unexpected: [String] = []
+let newImage = lab.base + "/new.elf"
+for run in 0..<runs {
+    boots.append(job("start", "m4", "m4.elf"))
+    // Each run stages a different image (padding after the ELF changes its digest).
+    Bench.writeFile(newImage, image + [UInt8](repeating: UInt8(run & 0xFF), count: 16 + run))
+    let good = update("remoteproc0", newImage)
+    if good.error.isEmpty { kept.append(good.time) } else { unexpected.append("kept run \(run): \(good.error)") }
+    _ = job("stop", "m4")
+
+    r5fBoots.append(job("start", "r5f", "r5f.elf"))
+    armed.with { $0 = true }
+    Bench.writeFile(newImage, image + [UInt8](repeating: UInt8(run & 0xFF), count: 1000 + run))
+    let bad = update("remoteproc1", newImage)
+    if bad.error == "org.daybreak.RemoteProc1.Error.RolledBack" { rolledBack.append(bad.time) } else { unexpected.append("rollback run \(run): '\(bad.error)'") }
+    armed.with { $0 = false }
+    _ = job("stop", "r5f")
+}
+subscription.cancel()
+stopWatching.with { $0 = true }
+watcher.exit(0)
+watcher.join()
+lab.stop()
+
+@MainActor func figures(_ values: [UInt64]) -> String { "p50 \(Bench.percentile(values, 0.5)) ms, p99 \(Bench.percentile(values, 0.99)) ms" }
+print("UpdateBench: \(runs) runs through rprocd (\(lab.rprocd)) on the lab board; ReadyOn= one channel, announced at once")
+print("  boot m4 (start → ready):               \(figures(boots))")
+print("  update kept, m4 (validate … ready):    \(figures(kept)); "
+    + "\(Bench.format(Bench.percentile(kept, 0.5) / Bench.percentile(boots, 0.5)))x its boot")
+print("  boot r5f (start → ready):              \(figures(r5fBoots))")
+print("  update rolled back, r5f (crashed once seen running): \(figures(rolledBack)); "
+    + "\(Bench.format(Bench.percentile(rolledBack, 0.5) / Bench.percentile(r5fBoots, 0.5)))x its boot")
+if !unexpected.isEmpty { print("  unexpected outcomes: \(unexpected)") }

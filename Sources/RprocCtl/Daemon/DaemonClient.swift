@@ -89,10 +89,14 @@ final class DaemonClient {
         }
     }
 
-    /// Calls `member` and returns its reply.
-    func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue] = []) throws(CommandFailure) -> [BusValue] {
+    /// Calls `member` and returns its reply (`timeoutMicroseconds` 0: sd-bus's 25 s).
+    func call(
+        _ path: String, _ interface: String, _ member: String, _ arguments: [BusValue] = [], timeoutMicroseconds: UInt64 = 0
+    ) throws(CommandFailure) -> [BusValue] {
         do {
-            return try bus.call(destination: destination, path: path, interface: interface, member: member, arguments: arguments)
+            return try bus.call(
+                destination: destination, path: path, interface: interface, member: member, arguments: arguments,
+                timeoutMicroseconds: timeoutMicroseconds)
         } catch {
             throw failure(error)
         }

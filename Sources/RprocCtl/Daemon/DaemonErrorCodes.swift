@@ -24,6 +24,7 @@ enum DaemonErrorCodes: Sendable {
         ("org.daybreak.RemoteProc1.Error.KernelRefused", .failure),
         ("org.daybreak.RemoteProc1.Error.ReadOnly", .noPermission),
         ("org.daybreak.RemoteProc1.Error.Timeout", .failure),
+        ("org.daybreak.RemoteProc1.Error.RolledBack", .failure),
         ("org.daybreak.RemoteProc1.Error.NoSuchCoredump", .failure),
         ("org.freedesktop.DBus.Error.AccessDenied", .noPermission),
         ("org.freedesktop.DBus.Error.InvalidArgs", .invalidArgument),

@@ -53,13 +53,41 @@ func runJobs(_ operation: String, on names: [String], argument: String = "", _ o
     defer { subscription?.cancel() }
     var firstFailure: ExitStatus?
     var jobs: [JobOutcome] = []
-    for name in names {
-        do {
-            let (id, path) = try daemon.enqueueJob(name, operation, argument)
-            jobs.append(JobOutcome(id: id, operation: operation, path: path, device: DaemonClient.device(ofPath: path) ?? "", name: name))
-        } catch {
-            report(error)
-            firstFailure = firstFailure ?? error.status
+    if operation == "stop", !options.noBlock {
+        // Stop() first stops the processors that Requires= this one: every job it runs is shown.
+        final class Started { var jobs: [(id: UInt32, device: String, operation: String)] = [] }
+        let started = Started()
+        let new = try daemon.subscribe(interface: DaemonClient.managerInterface, member: "JobNew") { signal in
+            let a = signal.arguments
+            if a.count == 3, let id = a[0].uint32, let device = a[1].string, let op = a[2].string { started.jobs.append((id, device, op)) }
+        }
+        defer { new.cancel() }
+        for name in names {
+            let before = started.jobs.count
+            do {
+                let path = try daemon.processorPath(name)
+                _ = try daemon.call(path, DaemonClient.processorInterface, "Stop", timeoutMicroseconds: 10 * 60 * 1_000_000)
+            } catch {
+                _ = try? daemon.wait(timeoutMicroseconds: 0)
+                // A job that ran and failed is reported with its JobRemoved below.
+                if started.jobs.count == before { report(error) }
+                firstFailure = firstFailure ?? error.status
+            }
+        }
+        _ = try daemon.wait(timeoutMicroseconds: 0)
+        for job in started.jobs where job.operation == "stop" {
+            let path = ObjectPath.encode(prefix: DaemonClient.processorPrefix, id: job.device)
+            jobs.append(JobOutcome(id: job.id, operation: job.operation, path: path, device: job.device, name: job.device))
+        }
+    } else {
+        for name in names {
+            do {
+                let (id, path) = try daemon.enqueueJob(name, operation, argument)
+                jobs.append(JobOutcome(id: id, operation: operation, path: path, device: DaemonClient.device(ofPath: path) ?? "", name: name))
+            } catch {
+                report(error)
+                firstFailure = firstFailure ?? error.status
+            }
         }
     }
     if !options.noBlock {

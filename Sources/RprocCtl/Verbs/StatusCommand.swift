@@ -66,6 +66,7 @@ struct StatusCommand: VerbCommand {
         let job = p.string("Job")
         line("Job", styler.apply(outcomeStyle(job), job))
         line("Firmware", terminalSafe(p.string("Firmware")))
+        if p["Ready"] != nil { line("Ready", p.flag("Ready") ? styler.apply(.green, "yes") : "no") }
         line("Result", styler.apply(outcomeStyle(p.string("Result")), p.string("Result")))
         line("Boots", "\(p.number("BootCount"))")
         var crashes = "\(p.number("CrashCount"))"

@@ -19,6 +19,8 @@ final class BusAPI {
     static let maximumArgumentLength = 4096
 
     let manager: Manager
+    /// Readiness-aware starts, ordered stops, updates (nil: plain manager jobs, as in unit tests).
+    let coordinator: ReadinessCoordinator?
     let logger: Logger
     let registry: ObjectRegistry
     private var server: PrivateBusServer?
@@ -29,8 +31,9 @@ final class BusAPI {
     /// Called for `Reload()`.
     var onReload: (() -> Void)?
 
-    init(manager: Manager, settings: DaemonSettings, logger: Logger) throws {
+    init(manager: Manager, coordinator: ReadinessCoordinator? = nil, settings: DaemonSettings, logger: Logger) throws {
         self.manager = manager
+        self.coordinator = coordinator
         self.logger = logger
         registry = ObjectRegistry(loop: manager.loop)
         applyAuthorization(settings)
@@ -202,13 +205,50 @@ final class BusAPI {
     /// Queues `operation` on the processor of `call` and replies when it is over.
     func run(_ operation: Operation, _ call: MethodCall, _ token: ReplyToken, argument: String = "") throws(BusError) {
         let processor = try processor(for: call.object)
-        let accepted = manager.enqueue(operation, on: processor.device, argument: argument) { result in
+        let accepted = enqueue(operation, on: processor, argument: argument) { result in
             switch result {
             case .success: token.reply()
             case .failure(let error): token.fail(Self.busError(error))
             }
         }
         if case .failure(let error) = accepted { throw Self.busError(error) }
+    }
+
+    /// Queues `operation` through the coordinator when there is one: a start completes when the
+    /// processor is ready (`ReadyOn=`); a stop first stops the processors that `Requires=` it.
+    /// Returns the acceptance: the job id, nil while a stop waits for its dependents to stop.
+    func enqueue(
+        _ operation: Operation, on processor: ManagedProcessor, argument: String,
+        completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor)?, DaemonError> {
+        switch (operation, coordinator) {
+        case (.start, let coordinator?), (.restart, let coordinator?), (.attach, let coordinator?):
+            return coordinator.start(processor, operation: operation, firmware: argument, completion: completion).map { $0 }
+        case (.stop, let coordinator?):
+            return coordinator.stop(processor, completion: completion)
+        default:
+            return manager.enqueue(operation, on: processor.device, argument: argument, completion: completion).map { $0 }
+        }
+    }
+
+    /// `Update(s path)` and `Rollback()`: the reply when the update is over; a rollback is the
+    /// error `RolledBack` (the previous image runs again), a failed rollback `Failed`.
+    func update(_ call: MethodCall, _ token: ReplyToken, path: String?) throws(BusError) {
+        let processor = try processor(for: call.object)
+        guard let coordinator else { throw BusError(name: BusError.Name.notSupported, message: "Firmware updates need the daemon.") }
+        let done: (Result<UpdateRunner.Outcome, DaemonError>) -> Void = { result in
+            switch result {
+            case .success(.kept): token.reply()
+            case .success(.rolledBack(let to, let reason)):
+                token.fail(BusError(
+                    name: DaemonError.Name.rolledBack.rawValue,
+                    message: "The update of '\(processor.name)' was rolled back to '\(to)': \(reason)."))
+            case .success(.failed(let reason)):
+                token.fail(BusError(name: DaemonError.Name.internalFailure.rawValue, message: reason))
+            case .failure(let error): token.fail(Self.busError(error))
+            }
+        }
+        if let path { coordinator.update(processor, path: path, completion: done) } else { coordinator.rollback(processor, completion: done) }
     }
 }
 

@@ -38,13 +38,13 @@ enum Describer {
         ]))
     }
 
-    static func manager(_ manager: Manager) -> JSONValue {
+    static func manager(_ manager: Manager, ready: (ManagedProcessor) -> Bool) -> JSONValue {
         .object(JSONObject([
             ("version", .string(DaemonVersion.string)),
             ("root", .string(manager.kernel.root)),
             ("socketPath", .string(manager.settings.socketPath)),
             ("pollIntervalUSec", .number(manager.settings.pollIntervalMicroseconds)),
-            ("processors", .array(manager.sortedProcessors.map { processor($0, ready: manager.isReady($0)) })),
+            ("processors", .array(manager.sortedProcessors.map { processor($0, ready: ready($0)) })),
         ]))
     }
 }

@@ -20,7 +20,7 @@ extension BusAPI {
                 [.objectPath(try self.lookup(try Self.argument(call, 0, "processor name")).objectPath)]
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] _ throws(BusError) in
-                [.string(Describer.manager(self.manager).serialized(.pretty))]
+                [.string(Describer.manager(self.manager, ready: self.isReady).serialized(.pretty))]
             },
             BusMethod(
                 "EnqueueJob", in: [target, BusArgument("operation", "s"), BusArgument("argument", "s")],
@@ -33,8 +33,10 @@ extension BusAPI {
                     let known = Operation.table.map { "'\($0.1)'" }.joined(separator: ", ")
                     throw .invalidArgs("Unknown operation '\(text)'; use one of \(known).")
                 }
-                switch self.manager.enqueue(operation, on: target, argument: argument, completion: { _ in }) {
-                case .success(let job): return [.uint32(job.id), .objectPath(job.processor.objectPath)]
+                let processor = try self.lookup(target)
+                switch self.enqueue(operation, on: processor, argument: argument, completion: { _ in }) {
+                case .success(let job?): return [.uint32(job.id), .objectPath(job.processor.objectPath)]
+                case .success(nil): return [.uint32(0), .objectPath(processor.objectPath)]
                 case .failure(let error): throw Self.busError(error)
                 }
             },

@@ -19,7 +19,11 @@ extension BusAPI {
             "Device": .string(processor.device),
             "Name": .string(processor.name),
             "State": .string(processor.state.sysfsValue),
-            "Job": .string(driver?.isFailed == true ? Job.failed.sysfsValue : processor.job.sysfsValue),
+            "Job": .string(
+                driver?.isFailed == true
+                    ? Job.failed.sysfsValue
+                    : processor.job == .idle && coordinator?.isAwaitingReadiness(processor.device) == true
+                        ? Job.starting.sysfsValue : processor.job.sysfsValue),
             "Firmware": .string(processor.firmware),
             "Recovery": .string(processor.recovery),
             "Coredump": .string(processor.coredump),
@@ -28,7 +32,7 @@ extension BusAPI {
             "BootCount": .uint32(processor.counters.boots),
             "CrashCount": .uint32(processor.counters.crashes),
             "RestartCount": .uint32(processor.restartCount),
-            "Result": .string((driver.map { $0.result != .success } == true ? driver!.result : processor.result).sysfsValue),
+            "Result": .string(result(of: processor, driver: driver).sysfsValue),
             "StateChangeUSec": .uint64(processor.stateChangeMicroseconds),
             "LastCrashUSec": .uint64(processor.counters.lastCrashMicroseconds),
             "LastCrashType": .string(driver.map { $0.lastCrashTypeString }.flatMap { $0.isEmpty ? nil : $0 } ?? processor.counters.lastCrashType),
@@ -37,9 +41,20 @@ extension BusAPI {
             "Channels": .array(BusType("(ssuu)")!, processor.channels.map {
                 .structure([.string($0.name), .string($0.deviceNode), .uint32($0.source), .uint32($0.destination)])
             }),
-            "Ready": .bool(manager.isReady(processor)),
+            "Ready": .bool(isReady(processor)),
         ]
     }
+
+    /// D-Bus `Result`: the restart policy's (crash, start-limit-hit, fallback) unless the last
+    /// start or update ended later in `timeout` or `rolled-back` (which follow a crash).
+    func result(of processor: ManagedProcessor, driver: RestartDriver?) -> ProcessorResult {
+        if processor.result == .timeout || processor.result == .rolledBack { return processor.result }
+        if let driver, driver.result != .success { return driver.result }
+        return processor.result
+    }
+
+    /// D-Bus `Ready`: up, every `ReadyOn=` channel announced, and no start waiting for them.
+    func isReady(_ processor: ManagedProcessor) -> Bool { coordinator?.isReady(processor) ?? manager.isReady(processor) }
 
     private static let propertySignatures: [String: String] = [
         "ReadOnly": "b", "BootCount": "u", "CrashCount": "u", "RestartCount": "u", "StateChangeUSec": "t",
@@ -85,11 +100,17 @@ extension BusAPI {
             .deferred("ResetFailed", flags: .mutating) { [unowned self] call, token throws(BusError) in
                 try self.run(.resetFailed, call, token)
             },
-            BusMethod("Update", in: [BusArgument("path", "s")], flags: .mutating) { _ throws(BusError) in
-                throw BusError(name: BusError.Name.notSupported, message: "Firmware updates are not implemented by this rprocd yet.")
+            .deferred("Update", in: [BusArgument("path", "s")], flags: .mutating) { [unowned self] call, token throws(BusError) in
+                let path = try Self.argument(call, 0, "path")
+                if path.isEmpty { throw .invalidArgs("Update needs the path of the new firmware image.") }
+                try self.update(call, token, path: path)
             },
-            BusMethod("Rollback", flags: .mutating) { _ throws(BusError) in
-                throw BusError(name: BusError.Name.notSupported, message: "Firmware rollback is not implemented by this rprocd yet.")
+            .deferred("Rollback", flags: .mutating) { [unowned self] call, token throws(BusError) in
+                try self.update(call, token, path: nil)
+            },
+            BusMethod("ListFirmwareImages", out: [BusArgument("images", "a(sstb)")]) { [unowned self] call throws(BusError) in
+                let processor = try self.processor(for: call.object)
+                return [StagedImage.busValue(self.coordinator?.firmwareImages(processor) ?? [])]
             },
             BusMethod("GetLog", in: [BusArgument("lines", "u")], out: [BusArgument("lines", "as")]) { [unowned self] call throws(BusError) in
                 let processor = try self.processor(for: call.object)
@@ -98,7 +119,7 @@ extension BusAPI {
             },
             BusMethod("Describe", out: [BusArgument("json", "s")]) { [unowned self] call throws(BusError) in
                 let processor = try self.processor(for: call.object)
-                return [.string(Describer.processor(processor, ready: self.manager.isReady(processor)).serialized(.pretty))]
+                return [.string(Describer.processor(processor, ready: self.isReady(processor)).serialized(.pretty))]
             },
         ]
         let signals = [

@@ -190,6 +190,9 @@ public final class CrashWatch {
         return true
     }
 
+    /// The readiness of a start timed out and rprocd stopped the processor: the restart policy decides.
+    public func readinessTimedOut(device: String) { processors[device]?.driver.readinessTimedOut() }
+
     // MARK: D-Bus values
 
     public func driver(_ device: String) -> RestartDriver? { processors[device]?.driver }

@@ -168,6 +168,14 @@ public final class RestartDriver {
         timer.arm(at: clock())
     }
 
+    /// A start's `ReadyOn=` channels did not come within `ReadyTimeoutSec=` and rprocd stopped it:
+    /// `Restart=always` restarts it (`RestartTrigger.readinessTimeout`), within the start limit.
+    public func readinessTimedOut() {
+        defer { delegate?.restartDriverChanged(self) }
+        guard owner == .rprocd, !isFailed, pending == nil, !inFlight else { return }
+        decide(after: .readinessTimeout)
+    }
+
     /// The user started (or restarted) the processor: `RestartCount` starts again; a scheduled restart is dropped.
     public func userStarted() {
         cancelPending()

@@ -33,6 +33,8 @@ public struct DaemonError: Error, Sendable, Equatable, CustomStringConvertible {
         case kernelRefused = "org.daybreak.RemoteProc1.Error.KernelRefused"
         case readOnly = "org.daybreak.RemoteProc1.Error.ReadOnly"
         case timeout = "org.daybreak.RemoteProc1.Error.Timeout"
+        /// An update did not come up and the previous image runs again (`Result=rolled-back`).
+        case rolledBack = "org.daybreak.RemoteProc1.Error.RolledBack"
         case noSuchCoredump = "org.daybreak.RemoteProc1.Error.NoSuchCoredump"
         case accessDenied = "org.freedesktop.DBus.Error.AccessDenied"
         case invalidArgs = "org.freedesktop.DBus.Error.InvalidArgs"

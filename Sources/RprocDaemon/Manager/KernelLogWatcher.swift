@@ -1,6 +1,7 @@
 // The kernel log as an accelerator: remoteproc emits no uevent and no sysfs_notify on a state
-// change (kernel-contract.md §3.4), but it logs boots, stops and crashes. A line about a processor
-// makes the manager re-read it at once instead of at the next poll.
+// change (kernel-contract.md §3.4), but it logs boots, stops and crashes, and rpmsg logs every
+// channel a remote announces (§7.3). Such a line makes the manager re-read at once instead of at
+// the next poll.
 
 import Logging
 import RprocEventLoop
@@ -35,10 +36,16 @@ final class KernelLogWatcher {
 
     private var cancelled = false
 
+    /// Called when rpmsg logged channels created or destroyed, with the names created; true: it
+    /// rescans by itself.
+    var onChannelLines: (([String]) -> Bool)?
+
     /// Reads what is there now (also called at every poll, in case a wakeup was lost).
     func drain() {
         guard !cancelled else { return }
         var devices: Set<String> = []
+        var channelLines = false
+        var created: [String] = []
         // A bounded batch per wakeup, so a flood of kernel messages cannot starve the bus.
         for _ in 0..<256 {
             let step: KmsgRead
@@ -59,6 +66,13 @@ final class KernelLogWatcher {
             case .malformed:
                 continue
             case .record(let record):
+                // rpmsg_ns_cb's "creating channel" (on the virtio device, not the remoteproc):
+                // rescan now, so a start held for ReadyOn= completes on the announcement.
+                if ChannelWatcher.concernsChannels(record.text) {
+                    channelLines = true
+                    if let name = ChannelWatcher.createdChannel(record.text) { created.append(name) }
+                    continue
+                }
                 guard let line = RemoteprocLogLine(record) else { continue }
                 manager?.noteKernelLog(line)
                 switch line.event {
@@ -76,6 +90,8 @@ final class KernelLogWatcher {
             }
             break
         }
+        // A start waiting for ReadyOn= reads the channels alone first, then rescans (onChannelLines).
+        if channelLines, onChannelLines?(created) != true { devices.insert("*") }
         if !devices.isEmpty { manager?.rescan(reason: "kernel log") }
     }
 }

@@ -27,10 +27,13 @@ public protocol ManagerObserver: AnyObject {
     func jobRemoved(id: UInt32, processor: ManagedProcessor, operation: Operation, result: ProcessorResult, error: DaemonError?)
     /// New lines of the remote's trace log (the `LogLines` signal).
     func logLines(_ processor: ManagedProcessor, lines: [String])
+    /// The restart policy gave up and carries out `FailureAction=` (reboot goes through systemd).
+    func failureAction(_ action: FailureAction, processor: ManagedProcessor)
 }
 
 extension ManagerObserver {
     public func logLines(_ processor: ManagedProcessor, lines: [String]) {}
+    public func failureAction(_ action: FailureAction, processor: ManagedProcessor) {}
 }
 
 /// One scan of the kernel's processors, made off the loop.
@@ -463,7 +466,8 @@ public final class Manager {
             return .success((id, processor))
         }
         if operation == .update || operation == .rollback {
-            return .failure(DaemonError(.notSupported, "Firmware updates are not implemented by this rprocd yet."))
+            return .failure(DaemonError(
+                .notSupported, "An update is not a single job: call the processor's Update(s path) or Rollback() ('rprocctl update', 'rprocctl rollback')."))
         }
         flavour = flavour.refined(bySeeing: processor.state)
         let facts = ProcessorFacts(

@@ -101,6 +101,7 @@ extension Manager: CrashWatchHost {
                 "'\(processor.name)' hit its start limit with '\(processor.firmware)': booting the fallback firmware '\(firmware)' once (FallbackFirmware=).",
                 metadata: metadata(processor))
         }
+        if case .failureAction(let action) = request.reason { observer?.failureAction(action, processor: processor) }
         let accepted = begin(request.operation, on: processor, argument: request.firmware ?? "", byPolicy: true) {
             [weak processor] result in
             let state = processor?.state ?? .offline

@@ -78,6 +78,14 @@ public struct ChannelWatcher {
     /// Whether a kernel log line reports a channel created or destroyed (`rpmsg_ns_cb`:
     /// "creating channel %s addr 0x%x" / "destroying channel %s addr 0x%x", kernel-contract.md
     /// §7.3): the kernel-log watcher rescans at once instead of waiting for the poll.
+    /// The channel name in rpmsg_ns_cb's "creating channel %s addr 0x%x", nil for any other line.
+    public static func createdChannel(_ text: String) -> String? {
+        guard let start = text.firstRange(of: "creating channel ")?.upperBound else { return nil }
+        let rest = text[start...]
+        guard let end = rest.firstRange(of: " addr 0x")?.lowerBound else { return nil }
+        return String(rest[..<end])
+    }
+
     public static func concernsChannels(_ text: String) -> Bool {
         text.hasPrefix("creating channel ") || text.hasPrefix("destroying channel ")
             || text.contains(": creating channel ") || text.contains(": destroying channel ")

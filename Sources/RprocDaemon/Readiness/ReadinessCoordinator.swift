@@ -1,16 +1,18 @@
 // The extension that ties readiness, ordering, systemd targets, updates and metrics to the
 // manager, through the manager's one write path (`Manager.enqueue`) only. Loop-owned.
 //
-// Wiring the daemon needs (DaemonRuntime, Daemon.swift; BusAPI/ProcessorInterface):
-// - create one `ReadinessCoordinator(manager:systemd:)` after the manager (systemd: a
-//   `SystemdManager` on the system bus unless `--system-bus no`);
-// - from `ManagerObserver.processorChanged` and `stateChanged`: `processorChanged(_:)`; from
-//   `crashed`: `crashed(_:type:)`; from `processorRemoved`: `processorRemoved(_:)`;
-// - replace `manager.autoStart()` after discovery by `autoStart()`;
-// - `Start`/`Restart` (and `EnqueueJob start`) of a processor with `ReadyOn=`: `start(_:firmware:completion:)`
-//   instead of `enqueue(.start…)`; `Stop`: `stop(_:completion:)` (stops those that `Requires=` it first);
+// How the daemon wires it (DaemonRuntime, Daemon.swift; BusAPI):
+// - one `ReadinessCoordinator(manager:systemd:metricsFile:)` after the manager (systemd: a
+//   `SystemdManager` on the system bus unless `SystemBus=no`; `MetricsFile=` of `[Daemon]`);
+// - `ManagerObserver.processorChanged` → `processorChanged(_:)` (before the bus compares the
+//   properties); `crashed` → `crashed(_:type:)`; `processorRemoved` → `processorRemoved(_:)`;
+//   `failureAction` → `failureAction(_:processor:)`; `jobRemoved` asks `holdJobRemoved` first and
+//   `onJobRemoved` announces a held start once readiness settles; `shutdown()` at exit;
+// - `autoStart()` after discovery, instead of the manager's;
+// - `Start`/`Restart`/`Attach` and `EnqueueJob` of those: `start(_:operation:firmware:completion:)`;
+//   `Stop` and `EnqueueJob stop`: `stop(_:completion:)` (stops those that `Requires=` it first);
 // - `Update(s)`, `Rollback()`, `ListFirmwareImages()`: `update`, `rollback`, `firmwareImages`;
-// - `Ready` property: `isReady(_:)`.
+// - `Ready`: `isReady(_:)`; `Job` reads `starting` while `isAwaitingReadiness(_:)`.
 // What stays in the manager: the kernel writes, job ids, JobNew/JobRemoved.
 
 import Glibc
@@ -79,6 +81,11 @@ public final class ReadinessCoordinator {
             }
             if let outcome { settle(outcome) }
         }
+        if readByChannelRead.contains(p.device),
+            !p.state.isUp || channels.isReady(device: p.device, state: p.state, readyOn: config(p)?.boot.readyOn ?? [])
+        {
+            readByChannelRead.remove(p.device)
+        }
         if !tracker.isWaiting(p.device) { systemdCall(targets.readyChanged(name: p.name, ready: isReady(p))) }
         writeMetrics()
     }
@@ -90,33 +97,131 @@ public final class ReadinessCoordinator {
 
     public func processorRemoved(_ p: ManagedProcessor) {
         channels.forget(device: p.device)
+        readByChannelRead.remove(p.device)
         tracker.cancel(device: p.device)
+        heldJobs[p.device] = nil
         waiting.removeValue(forKey: p.device)?(.failure(DaemonError(.noSuchProcessor, "'\(p.name)' is gone.")))
     }
 
     /// D-Bus `Ready`.
     public func isReady(_ p: ManagedProcessor) -> Bool {
-        !tracker.isWaiting(p.device) && channels.isReady(device: p.device, state: p.state, readyOn: config(p)?.boot.readyOn ?? [])
+        guard !isAwaitingReadiness(p.device) else { return false }
+        let readyOn = config(p)?.boot.readyOn ?? []
+        return channels.isReady(device: p.device, state: p.state, readyOn: readyOn) || (p.state.isUp && readByChannelRead.contains(p.device))
     }
+
+    // MARK: The channels alone, on "creating channel"
+
+    /// Devices found ready by `channelsAnnounced()`'s read before a manager scan showed it: `Ready`
+    /// holds for them until a scan catches up (a scan begun before the announcement is stale).
+    private var readByChannelRead: Set<String> = []
+    /// The channel names the kernel log reported created since each wait began.
+    private var logged: [String: Set<String>] = [:]
+
+    /// The kernel logged rpmsg channels created or destroyed. While a start waits for `ReadyOn=`,
+    /// reads the rpmsg channels alone first (a full scan reads every processor's attributes too) and
+    /// settles the waits they complete, then has the manager rescan fully.
+    ///
+    /// - Returns: whether it rescans by itself (false: nothing waits; rescan as usual).
+    public func channelsAnnounced(_ created: [String] = []) -> Bool {
+        guard !tracker.waiting.isEmpty, !isShutDown else { return false }
+        // Read once the log named every channel a wait still misses (each read costs the board
+        // a pass over every rpmsg device; until then the manager rescans as for any line); lines
+        // about other processors' channels of the same name cost one read.
+        var complete = false
+        for device in tracker.waiting {
+            guard let p = manager.processors[device] else { continue }
+            logged[device, default: []].formUnion(created)
+            let missing = Set(config(p)?.boot.readyOn ?? []).subtracting(channels.names(of: device))
+            if missing.isSubset(of: logged[device] ?? []) { complete = true }
+        }
+        guard complete else { return false }
+        // On the loop, like the manager's scans (reads of sysfs never block).
+        let found = (try? manager.kernel.rpmsgChannels()) ?? []
+        for device in tracker.waiting {
+            guard let p = manager.processors[device] else { continue }
+            let names = Set(found.filter { $0.remoteproc == device && !Manager.hostRpmsgDevices.contains($0.name) }.map(\.name))
+            guard let outcome = tracker.observe(device: device, state: p.state, announced: names, now: now) else { continue }
+            if case .ready = outcome { readByChannelRead.insert(device) }
+            settle(outcome)
+        }
+        manager.rescan(reason: "kernel log")
+        return true
+    }
+
 
     // MARK: Start with readiness
 
-    /// Enqueues `start` and completes when the processor is ready (every `ReadyOn=` channel), or
-    /// fails with `Timeout` after `ReadyTimeoutSec=` (the processor is then stopped).
-    public func start(_ p: ManagedProcessor, firmware: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
-        let accepted = manager.enqueue(.start, on: p.device, argument: firmware) { [weak self, weak p] result in
-            guard let self, let p else { return }
-            if case .failure = result { return completion(result) }
-            let boot = self.config(p)?.boot ?? BootSection()
-            self.waiting[p.device] = completion
-            let outcome = self.tracker.begin(
-                device: p.device, readyOn: boot.readyOn, timeout: boot.readyTimeout, state: p.state,
-                announced: self.channels.names(of: p.device), now: self.now)
-            if let outcome { self.settle(outcome) } else { self.armTimer() }
-            // The channels may be there already and only wait for a scan.
+    /// Enqueues `start` (or `restart`, `attach`) and completes when the processor is ready (every
+    /// `ReadyOn=` channel), or fails with `Timeout` after `ReadyTimeoutSec=` (the processor is then
+    /// stopped). The job's `JobRemoved` is held until then (`holdJobRemoved`), so a client waiting
+    /// for the job waits for readiness. Returns the manager's acceptance (the job id).
+    @discardableResult
+    public func start(
+        _ p: ManagedProcessor, operation: Operation = .start, firmware: String,
+        completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor), DaemonError> {
+        starting.insert(p.device)
+        let device = p.device
+        let accepted = manager.enqueue(operation, on: device, argument: firmware) { [weak self] result in
+            guard let self else { return }
+            if case .failure = result {
+                self.starting.remove(device)
+                if let p = self.manager.processors[device] { self.manager.observer?.processorChanged(p) }
+                return completion(result)
+            }
+            // The channels a scan read before the start ended may be the previous boot's (a stop
+            // leaves them in place until a scan sees them gone): begin after a scan read since the
+            // start (scans apply on the loop, so this one is applied when `rescan` returns).
             self.manager.rescan(reason: "readiness")
+            self.beginWait(device, completion: completion)
         }
-        if case .failure(let error) = accepted { completion(.failure(error)) }
+        if case .failure(let error) = accepted {
+            starting.remove(p.device)
+            completion(.failure(error))
+        }
+        return accepted
+    }
+
+    /// The start's kernel writes are over: wait for its `ReadyOn=` channels (or settle at once).
+    private func beginWait(_ device: String, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+        starting.remove(device)
+        guard let p = manager.processors[device] else {
+            return completion(.failure(DaemonError(.noSuchProcessor, "'\(device)' is gone.")))
+        }
+        // `Job` read `starting` through the kernel writes; now it follows the wait (or not).
+        defer { manager.observer?.processorChanged(p) }
+        let boot = config(p)?.boot ?? BootSection()
+        logged[device] = nil
+        waiting[device] = completion
+        let outcome = tracker.begin(
+            device: device, readyOn: boot.readyOn, timeout: boot.readyTimeout, state: p.state, announced: channels.names(of: device),
+            now: now)
+        if let outcome { settle(outcome) } else { armTimer() }
+    }
+
+    /// Devices whose start this coordinator enqueued and whose kernel writes are not over yet.
+    private var starting: Set<String> = []
+    /// `JobRemoved` of start jobs held until readiness settles, by device.
+    private var heldJobs: [String: (id: UInt32, operation: Operation)] = [:]
+    /// Where a held `JobRemoved` goes once readiness settles (the bus's `JobRemoved`).
+    public var onJobRemoved: (UInt32, ManagedProcessor, Operation, ProcessorResult, DaemonError?) -> Void = { _, _, _, _, _ in }
+
+    /// Called with every `JobRemoved` the manager announces: true when it is a start this
+    /// coordinator holds for readiness (announce nothing now; `onJobRemoved` follows).
+    public func holdJobRemoved(id: UInt32, processor p: ManagedProcessor, operation: Operation, error: DaemonError?) -> Bool {
+        guard error == nil, starting.contains(p.device), [.start, .restart, .attach].contains(operation) else { return false }
+        heldJobs[p.device] = (id, operation)
+        return true
+    }
+
+    /// A start of `device` this coordinator enqueued is not over: its kernel writes, or the wait
+    /// for its `ReadyOn=` channels (D-Bus `Job` reads `starting` while the manager's is idle).
+    public func isAwaitingReadiness(_ device: String) -> Bool { starting.contains(device) || tracker.isWaiting(device) }
+
+    private func releaseJob(_ device: String, error: DaemonError?) {
+        guard let job = heldJobs.removeValue(forKey: device), let p = manager.processors[device] else { return }
+        onJobRemoved(job.id, p, job.operation, p.result, error)
     }
 
     private func settle(_ outcome: ReadinessTracker.Outcome) {
@@ -124,7 +229,11 @@ public final class ReadinessCoordinator {
         case .ready(let device, let latency, let waited):
             if let latency { latencies = Array((latencies + [latency]).suffix(Self.kept)) }
             readySeconds[device] = Double(waited) / 1_000_000
-            if let p = manager.processors[device] { systemdCall(targets.readyChanged(name: p.name, ready: true)) }
+            if let p = manager.processors[device] {
+                systemdCall(targets.readyChanged(name: p.name, ready: true))
+                manager.observer?.processorChanged(p)
+            }
+            releaseJob(device, error: nil)
             waiting.removeValue(forKey: device)?(.success(()))
         case .timedOut(let device, let missing):
             let p = manager.processors[device]
@@ -140,12 +249,18 @@ public final class ReadinessCoordinator {
                 _ = manager.enqueue(.stop, on: device, argument: "") { [weak self] _ in
                     guard let self, let p = self.manager.processors[device] else { return }
                     self.manager.apply(p.mirror.endJob(result: .timeout, error: error.message), to: p)
+                    self.manager.observer?.processorChanged(p)
+                    self.manager.crashWatch?.readinessTimedOut(device: device)
                 }
+                manager.observer?.processorChanged(p)
             }
+            releaseJob(device, error: error)
             waiting.removeValue(forKey: device)?(.failure(error))
         case .wentDown(let device, let state):
-            waiting.removeValue(forKey: device)?(.failure(DaemonError(
-                .notRunning, "'\(manager.processors[device]?.name ?? device)' went '\(state.sysfsValue)' before it was ready.")))
+            let error = DaemonError(
+                .notRunning, "'\(manager.processors[device]?.name ?? device)' went '\(state.sysfsValue)' before it was ready.")
+            releaseJob(device, error: error)
+            waiting.removeValue(forKey: device)?(.failure(error))
         }
         armTimer()
     }
@@ -206,12 +321,17 @@ public final class ReadinessCoordinator {
         run(box.value.begin())
     }
 
-    /// Stops the processors that `Requires=` this one (dependents first), then it.
-    public func stop(_ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void) {
+    /// Stops the processors that `Requires=` this one (dependents first), then it. Returns the
+    /// acceptance of its own stop when none of them is up (nil: it follows theirs).
+    @discardableResult
+    public func stop(
+        _ p: ManagedProcessor, completion: @escaping (Result<Void, DaemonError>) -> Void
+    ) -> Result<(id: UInt32, processor: ManagedProcessor)?, DaemonError> {
         let ids = manager.configuration.flatMap { c in config(p).map { StartOrderer.stopCascade($0.id, configuration: c) } } ?? []
         let dependents = ids.compactMap { id in
-            manager.sortedProcessors.first { config($0)?.id == id && $0.state.isUp }
+            manager.sortedProcessors.first { config($0)?.id == id && $0.state.isUp && $0 !== p }
         }
+        guard !dependents.isEmpty else { return manager.enqueue(.stop, on: p.device, argument: "", completion: completion).map { $0 } }
         func next(_ rest: ArraySlice<ManagedProcessor>) {
             guard let first = rest.first else {
                 if case .failure(let error) = manager.enqueue(.stop, on: p.device, argument: "", completion: completion) {
@@ -219,10 +339,12 @@ public final class ReadinessCoordinator {
                 }
                 return
             }
+            logger.info("Stopping '\(first.name)' first: it requires '\(p.name)' (Requires=).", metadata: manager.metadata(first))
             let accepted = manager.enqueue(.stop, on: first.device, argument: "") { _ in next(rest.dropFirst()) }
             if case .failure = accepted { next(rest.dropFirst()) }
         }
         next(dependents[...])
+        return .success(nil)
     }
 
     // MARK: systemd, metrics
@@ -400,11 +522,15 @@ public final class ReadinessCoordinator {
 
     /// Enqueues the runner's `stop`. A crash the kernel log reported may not be in rprocd's state
     /// yet (the planner then plans a stop from `running` and the executor refuses it against
-    /// `crashed`): rescan and try again, every 50 ms, `attempts` times.
+    /// `crashed`), or may come while the start is still in flight (busy): rescan and try again,
+    /// every 50 ms, `attempts` times.
     private func stopForUpdate(_ p: ManagedProcessor, run: UpdateRun, attempts: Int) {
         guard p.state.isUp || p.state == .crashed else { return run.handle(.stopped(error: nil)) }
         func retry(_ error: DaemonError) {
-            guard error.name == .invalidTransition, attempts > 1 else { return run.handle(.stopped(error: error.message)) }
+            // Busy: the crash came while the start's kernel writes were still in flight.
+            guard error.name == .invalidTransition || error.name == .busy, attempts > 1 else {
+                return run.handle(.stopped(error: error.message))
+            }
             manager.rescan(reason: "update")
             run.timer = try? manager.loop.addTimer(afterMicroseconds: 50_000) { [weak self, weak p] in
                 guard let self, let p else { return }
