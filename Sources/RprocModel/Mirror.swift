@@ -95,6 +95,15 @@ public struct ProcessorMirror: Hashable, Sendable {
     public private(set) var unexplainedDownSince: UInt64?
     /// A boot the kernel log reported (`noteBoot`) that the next observation must not count again.
     var bootNoted = false
+    /// The kernel's crash numbers ("handling crash #N", `rproc->crash_cnt`): the last one read, the one of
+    /// the last crash counted (once known), and whether the outstanding crash has its number yet.
+    var lastHandledNumber: UInt32?
+    var countedNumber: UInt32?
+    var pendingCrashNumbered = false
+    /// A crash of its own came (by its number) while a job ran: the job's own reading of `state`
+    /// settles it. It reads `crashed`, which is no transition from the first crash's `crashed`: count
+    /// it then. It reads `running` (read before this crash): the sample that reads `crashed` counts it.
+    var crashNumberedDuringJob = false
 
     /// Adopts a processor in `state` without any write (contract: rprocd restarts write nothing).
     public init(state: ProcessorState, at now: UInt64) {
@@ -124,6 +133,7 @@ public struct ProcessorMirror: Hashable, Sendable {
         guard new != old else {
             // Up with no transition: a boot the kernel log announced happened between samples.
             if new.isUp { bootNoted = false }
+            if new == .crashed, crashNumberedDuringJob { return countCrash(type: lastCrashType, at: now) }
             return events
         }
         state = new
@@ -165,6 +175,7 @@ public struct ProcessorMirror: Hashable, Sendable {
             if new == .running, old == .offline || old == .crashed, !alreadyCounted { events += countBoot() }
             crashPendingSince = nil
             unexplainedDownSince = nil
+            crashNumberedDuringJob = false
         }
         return events
     }
@@ -182,8 +193,31 @@ public struct ProcessorMirror: Hashable, Sendable {
         // `bootNoted`: the log announced a boot since the last sample, so the processor is up
         // whatever the last sample read (a recovery that crashed again before `state` was re-read).
         guard bootNoted || (state != .offline && state != .crashed) else { return [] }
-        return countCrash(type: type, at: now)
+        return countCrash(type: type, at: now, beforeItsNumber: true)
     }
+
+    /// The kernel log's "handling crash #%u in %s" (`rproc_crash_handler_work`, contract §3.4): the kernel
+    /// logs it only when it moves a processor that was up to `crashed`, with its own crash counter. A
+    /// number other than the outstanding crash's is a crash of its own: one that came before rprocd saw
+    /// the first one's recovery end, whose "crash detected" line was taken for the first crash's. During
+    /// a job (rprocd's own recovery), the job's reading of `state` decides (`crashNumberedDuringJob`).
+    public mutating func noteHandlingCrash(number: UInt32, at now: UInt64) -> [MirrorEvent] {
+        lastHandledNumber = number
+        guard crashPendingSince != nil else { return [] }  // counted when it is seen (its line came first)
+        if !pendingCrashNumbered {
+            pendingCrashNumbered = true
+            countedNumber = number
+            return []
+        }
+        guard isNewCrashNumber(number) else { return [] }
+        if job.isActive {
+            crashNumberedDuringJob = true
+            return []
+        }
+        return countCrash(type: lastCrashType, at: now)
+    }
+
+    func isNewCrashNumber(_ number: UInt32) -> Bool { countedNumber.map { number > $0 } ?? true }
 
     /// The kernel log's "remote processor %s is now up": resolves an outstanding crash whose
     /// recovery finished between two samples, and counts that boot once.
@@ -297,11 +331,21 @@ public struct ProcessorMirror: Hashable, Sendable {
         return setCondition(nil)
     }
 
-    mutating func countCrash(type: CrashType?, at now: UInt64) -> [MirrorEvent] {
+    /// - Parameter beforeItsNumber: counted from its "crash detected" line, which comes before its
+    ///   "handling crash #N": the last number read is an earlier crash's.
+    mutating func countCrash(type: CrashType?, at now: UInt64, beforeItsNumber: Bool = false) -> [MirrorEvent] {
         crashCount += 1
         lastCrashUSec = now
         lastCrashType = type
         crashPendingSince = now
+        // Seen in `state` after its number was read: it has its number.
+        if !beforeItsNumber, let number = lastHandledNumber, isNewCrashNumber(number) {
+            countedNumber = number
+            pendingCrashNumbered = true
+        } else {
+            pendingCrashNumbered = false
+        }
+        crashNumberedDuringJob = false
         unexplainedDownSince = nil
         result = .crash
         return [.crashed(type: type, count: crashCount)]

@@ -65,6 +65,51 @@ import Testing
         #expect(m.condition == nil)
     }
 
+    @Test func theKernelsCrashNumberTellsASecondCrashFromTheFirstsLines() {
+        var m = ProcessorMirror(state: .running, at: 0)
+        #expect(m.noteCrash(type: .watchdog, at: 10) == [.crashed(type: .watchdog, count: 1)])
+        // The first crash's own number: the same crash.
+        #expect(m.noteHandlingCrash(number: 7, at: 11) == [])
+        #expect(m.observe(state: .crashed, at: 12) == [.stateChanged(from: .running, to: .crashed, reason: .crash)])
+        // rprocd's recovery job runs; it crashes again before rprocd sees it up. Its "crash detected"
+        // reads as the first crash's, its number does not.
+        _ = m.beginJob(.recover, job: .recovering, byPolicy: true)
+        #expect(m.noteCrash(type: .watchdog, at: 20) == [])
+        #expect(m.noteHandlingCrash(number: 8, at: 21) == [])
+        #expect(m.noteHandlingCrash(number: 8, at: 22) == [])
+        // The job's reading after its write: still `crashed`, which is the second crash.
+        #expect(m.observe(state: .crashed, at: 23) == [.crashed(type: .watchdog, count: 2)])
+        #expect(m.observe(state: .crashed, at: 24) == [])
+        #expect(m.crashCount == 2)
+        #expect(m.lastCrashUSec == 23)
+    }
+
+    @Test func aCrashDuringAJobWhoseReadingPredatesItIsCountedOnce() {
+        var m = ProcessorMirror(state: .running, at: 0)
+        #expect(m.noteCrash(type: .watchdog, at: 10) == [.crashed(type: .watchdog, count: 1)])
+        #expect(m.noteHandlingCrash(number: 1, at: 11) == [])
+        #expect(m.observe(state: .crashed, at: 12).count == 1)
+        _ = m.beginJob(.recover, job: .recovering, byPolicy: true)
+        // The recovery is up and crashes again; its lines come before the job's reading, made
+        // before that crash: `running`.
+        #expect(m.noteCrash(type: .watchdog, at: 20) == [])
+        #expect(m.noteHandlingCrash(number: 2, at: 21) == [])
+        _ = m.observe(state: .running, at: 22)
+        _ = m.endJob(result: .success, error: nil)
+        #expect(m.observe(state: .crashed, at: 30) == [
+            .stateChanged(from: .running, to: .crashed, reason: .crash), .crashed(type: nil, count: 2),
+        ])
+        #expect(m.crashCount == 2)
+    }
+
+    @Test func aCrashNumberWithNoCrashOutstandingCountsNothing() {
+        var m = ProcessorMirror(state: .running, at: 0)
+        #expect(m.noteHandlingCrash(number: 3, at: 5) == [])
+        #expect(m.noteCrash(type: .mmuFault, at: 6) == [.crashed(type: .mmuFault, count: 1)])
+        #expect(m.noteHandlingCrash(number: 4, at: 7) == [])
+        #expect(m.crashCount == 1)
+    }
+
     @Test func kernelLogFirstThenStateDoesNotCountTwice() {
         var m = ProcessorMirror(state: .running, at: 0)
         #expect(m.noteCrash(type: .mmuFault, at: 10) == [.crashed(type: .mmuFault, count: 1)])

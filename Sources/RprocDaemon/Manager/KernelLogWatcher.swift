@@ -78,6 +78,8 @@ final class KernelLogWatcher {
                 switch line.event {
                 case .crashDetected:
                     manager?.noteCrash(device: line.device, type: line.event.crashType ?? .unknown)
+                case .handlingCrash(let number, _):
+                    manager?.noteHandlingCrash(device: line.device, number: number)
                 case .up:
                     manager?.noteBoot(device: line.device)
                 case .other:

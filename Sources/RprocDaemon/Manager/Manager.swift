@@ -334,6 +334,15 @@ public final class Manager {
         observer?.processorChanged(processor)
     }
 
+    /// The kernel logged "handling crash #N" for `device`.
+    func noteHandlingCrash(device: String, number: UInt32) {
+        guard let processor = processors[device] else { return }
+        let events = processor.mirror.noteHandlingCrash(number: number, at: loop.now(CLOCK_REALTIME))
+        guard !events.isEmpty else { return }
+        apply(events, to: processor)
+        observer?.processorChanged(processor)
+    }
+
     /// The kernel logged "remote processor … is now up" for `device`.
     func noteBoot(device: String) {
         guard let processor = processors[device], processor.inFlight == nil else { return }
