@@ -75,7 +75,7 @@ public struct TraceOutput: Hashable, Sendable {
     public var vanished: [Int] = []
 }
 
-/// The trace follower of one processor. Loop-owned; the reads (`read(_:device:)`) run off the loop.
+/// The trace follower of one processor. Loop-owned, and so are its reads (`read(_:device:)`).
 public struct TraceFollower: Sendable {
     public let device: String
     /// Lines per window forwarded; more are counted and announced as suppressed.

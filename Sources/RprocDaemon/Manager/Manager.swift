@@ -36,7 +36,7 @@ extension ManagerObserver {
     public func failureAction(_ action: FailureAction, processor: ManagedProcessor) {}
 }
 
-/// One scan of the kernel's processors, made off the loop.
+/// One scan of the kernel's processors (read and applied on the loop).
 struct KernelScan: Sendable {
     struct Entry: Sendable {
         var device: RemoteprocDevice
