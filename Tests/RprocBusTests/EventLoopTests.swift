@@ -75,7 +75,7 @@ import Testing
             pthread_kill(pthread_self(), signal)
         }
         #expect(eventually { (try? loop.sync { state.signals }) == [signal] })
-        try loop.sync { pthread_kill(pthread_self(), signal) }
+        _ = try loop.sync { pthread_kill(pthread_self(), signal) }
         #expect(eventually { (try? loop.sync { state.signals }) == [signal, signal] })
         try loop.sync { state.source!.cancel() }
     }

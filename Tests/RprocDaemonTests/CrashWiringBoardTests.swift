@@ -68,7 +68,7 @@ struct CrashWiringBoardTests {
         #expect(seen, "no Recovered; \(e2e.daemon.log); kernel: \(e2e.kernelLog())")
         #expect(crashed.value.first == "watchdog")
         #expect(recovered.value == [1])
-        #expect(try eventually { sysfs(e2e, "state") == "running" })
+        #expect(eventually { sysfs(e2e, "state") == "running" })
         #expect(try property(client, "RestartCount") == .uint32(1))
         #expect(try property(client, "CrashCount") == .uint32(1))
         #expect(try property(client, "LastCrashType") == .string("watchdog"))
@@ -141,7 +141,7 @@ struct CrashWiringBoardTests {
             try crash(e2e)
             let seen = try client.run(until: { recovered.value == round }, timeoutMicroseconds: 10_000_000)
             #expect(seen, "round \(round): \(e2e.daemon.log)")
-            #expect(try eventually { sysfs(e2e, "state") == "running" })
+            #expect(eventually { sysfs(e2e, "state") == "running" })
         }
         try crash(e2e)
         let gaveUp = try client.run(until: { !failed.value.isEmpty }, timeoutMicroseconds: 10_000_000)
