@@ -48,6 +48,31 @@ extension KernelFiles {
         return channels
     }
 
+    /// The remote processors (`remoteprocN`) on which a channel named in `names` is announced, without
+    /// reading any attribute: the bus names each device `<parent>.<name>.<src>.<dst>`
+    /// (`rpmsg_register_device`), so only the devices of those names are resolved to their processor.
+    /// What a start waiting for `ReadyOn=` reads on the kernel log's "creating channel" line.
+    public func rpmsgChannelOwners(named names: Set<String>) throws -> [(name: String, remoteproc: String)] {
+        let devicesDirectory = path("sys/bus/rpmsg/devices")
+        var owners: [(name: String, remoteproc: String)] = []
+        for entry in try entriesIfPresent(devicesDirectory) {
+            guard let name = Self.channelName(ofDevice: entry), names.contains(name),
+                let resolved = try? operations.realPath(devicesDirectory + "/" + entry),
+                let owner = owningRemoteproc(ofResolved: resolved)
+            else { continue }
+            owners.append((name, owner))
+        }
+        return owners
+    }
+
+    /// The service name in a device name `<parent>.<name>.<src>.<dst>`: a name may hold dots, the
+    /// parent (`virtioM`) and the signed decimal addresses do not. Nil for any other shape.
+    static func channelName(ofDevice device: String) -> String? {
+        let parts = device.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4, Int32(parts[parts.count - 1]) != nil, Int32(parts[parts.count - 2]) != nil else { return nil }
+        return parts[1..<(parts.count - 2)].joined(separator: ".")
+    }
+
     /// Parses `"0x%x"` as rpmsg prints addresses.
     static func parseHexAddress(_ text: String) -> UInt32? {
         guard text.hasPrefix("0x") else { return nil }

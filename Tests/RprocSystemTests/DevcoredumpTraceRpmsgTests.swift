@@ -123,6 +123,18 @@ import Testing
         #expect(channels[1].characterDevices == ["rpmsg1", "rpmsg_ctrl0"])
         #expect(channels[2].characterDevices == [])
         #expect(channels[0].devicePath == "/" + virtio + "/virtio0.rpmsg-raw.-1.1024")
+        // Readiness's cheap read: the same owners, by device name alone.
+        let owners = try tree.kernel.rpmsgChannelOwners(named: ["rpmsg-raw", "echo", "absent"])
+        #expect(owners.map(\.name) == ["rpmsg-raw"])
+        #expect(owners.map(\.remoteproc) == ["remoteproc0"])
+    }
+
+    @Test func channelNamesFromDeviceNames() {
+        #expect(KernelFiles.channelName(ofDevice: "virtio0.rpmsg-raw.-1.1024") == "rpmsg-raw")
+        #expect(KernelFiles.channelName(ofDevice: "virtio12.rpmsg_ns.53.53") == "rpmsg_ns")
+        #expect(KernelFiles.channelName(ofDevice: "virtio0.ti.ipc4.ping-pong.13.1024") == "ti.ipc4.ping-pong")
+        #expect(KernelFiles.channelName(ofDevice: "virtio0.echo.-1") == nil)
+        #expect(KernelFiles.channelName(ofDevice: "virtio0.echo.a.1") == nil)
     }
 
     @Test func hexAddresses() {

@@ -136,11 +136,16 @@ public final class ReadinessCoordinator {
             if missing.isSubset(of: logged[device] ?? []) { complete = true }
         }
         guard complete else { return false }
-        // On the loop, like the manager's scans (reads of sysfs never block).
-        let found = (try? manager.kernel.rpmsgChannels()) ?? []
+        // On the loop, like the manager's scans (reads of sysfs never block); only the device names of
+        // the channels waited for, and their processors.
+        var awaited: Set<String> = []
+        for device in tracker.waiting {
+            if let p = manager.processors[device] { awaited.formUnion(config(p)?.boot.readyOn ?? []) }
+        }
+        let found = (try? manager.kernel.rpmsgChannelOwners(named: awaited.subtracting(Manager.hostRpmsgDevices))) ?? []
         for device in tracker.waiting {
             guard let p = manager.processors[device] else { continue }
-            let names = Set(found.filter { $0.remoteproc == device && !Manager.hostRpmsgDevices.contains($0.name) }.map(\.name))
+            let names = Set(found.filter { $0.remoteproc == device }.map(\.name))
             guard let outcome = tracker.observe(device: device, state: p.state, announced: names, now: now) else { continue }
             if case .ready = outcome { readByChannelRead.insert(device) }
             settle(outcome)
