@@ -94,6 +94,6 @@ final class KernelLogWatcher {
         }
         // A start waiting for ReadyOn= reads the channels alone first, then rescans (onChannelLines).
         if channelLines, onChannelLines?(created) != true { devices.insert("*") }
-        if !devices.isEmpty { manager?.rescan(reason: "kernel log") }
+        if !devices.isEmpty { manager?.rescan(devices: devices, reason: "kernel log") }
     }
 }

@@ -125,10 +125,24 @@ public final class Manager {
         scan(reason: "discovery")
     }
 
-    /// Re-reads everything now (also what the kernel-log accelerator calls).
+    /// Re-reads everything now.
     public func rescan(reason: String) {
         loop.assertOnLoop()
         scan(reason: reason)
+    }
+
+    /// Re-reads the processors kernel log lines named (their attributes only: a full scan also lists
+    /// the processors and reads every rpmsg device, which on a busy board costs a crash's recovery
+    /// several milliseconds per line batch). `*`, or a device not known yet (a processor added): a
+    /// full scan. The poll stays as it is.
+    public func rescan(devices: Set<String>, reason: String) {
+        loop.assertOnLoop()
+        guard !devices.contains("*"), devices.allSatisfy({ processors[$0] != nil }) else { return scan(reason: reason) }
+        for device in devices.sorted(by: Self.deviceOrder) {
+            guard let processor = processors[device], processor.inFlight == nil else { continue }
+            guard let snapshot = try? Executor.snapshot(kernel, device: device) else { return scan(reason: reason) }
+            observe(processor, snapshot)
+        }
     }
 
     static let hostRpmsgDevices: Set<String> = ["rpmsg_ns", "rpmsg_ctrl"]
