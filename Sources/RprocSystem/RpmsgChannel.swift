@@ -79,3 +79,25 @@ extension KernelFiles {
         return UInt32(text.dropFirst(2), radix: 16)
     }
 }
+
+/// The rpmsg channels as the last full read found them, read again only when `sys/bus/rpmsg/devices`
+/// or `sys/class/rpmsg` list other entries: a channel's attributes do not change while it exists,
+/// except `src` when a driver binds, which adds its character device to the class. Two directory
+/// reads instead of four files per channel at every poll.
+public struct RpmsgChannelCache: Sendable {
+    private var listing: (devices: [String], classes: [String])?
+    private var channels: [RpmsgChannel] = []
+
+    public init() {}
+
+    /// The channels now, from the cache when both listings are unchanged.
+    public mutating func read(_ kernel: KernelFiles) throws -> [RpmsgChannel] {
+        let now = (
+            devices: try kernel.entriesIfPresent(kernel.path("sys/bus/rpmsg/devices")),
+            classes: try kernel.entriesIfPresent(kernel.path("sys/class/rpmsg")))
+        if let listing, listing.devices == now.devices, listing.classes == now.classes { return channels }
+        channels = try kernel.rpmsgChannels()
+        listing = now
+        return channels
+    }
+}

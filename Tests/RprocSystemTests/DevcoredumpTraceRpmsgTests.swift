@@ -127,6 +127,17 @@ import Testing
         let owners = try tree.kernel.rpmsgChannelOwners(named: ["rpmsg-raw", "echo", "absent"])
         #expect(owners.map(\.name) == ["rpmsg-raw"])
         #expect(owners.map(\.remoteproc) == ["remoteproc0"])
+
+        // The scan's cache: read again only when a listing changes.
+        var cache = RpmsgChannelCache()
+        #expect(try cache.read(tree.kernel) == channels)
+        try tree.file("sys/devices/pci0000:00/virtio3/virtio3.echo.-1.30/dst", "0x1f\n")
+        #expect(try cache.read(tree.kernel)[2].destination == 30)
+        try tree.directory("sys/devices/pci0000:00/virtio3/virtio3.echo.-1.30/rpmsg/rpmsg2")
+        try tree.link("sys/class/rpmsg/rpmsg2", to: "../../devices/pci0000:00/virtio3/virtio3.echo.-1.30/rpmsg/rpmsg2")
+        let again = try cache.read(tree.kernel)
+        #expect(again[2].destination == 0x1f)
+        #expect(again[2].characterDevices == ["rpmsg2"])
     }
 
     @Test func channelNamesFromDeviceNames() {

@@ -71,6 +71,7 @@ public final class Manager {
     private var flavour: RprocModel.KernelFlavour = .unknown
     private let storeWorker: SerialWorker
     private var pollTimer: TimerSource?
+    private var channelCache = RpmsgChannelCache()
     /// Called once after the first scan (discovery); READY=1 follows it.
     private var discoveryDone: (() -> Void)?
     /// The crash watchdog (restart policy, coredumps, trace logs) of the configured processors.
@@ -159,12 +160,12 @@ public final class Manager {
             beforePoll?()
             crashWatch?.poll()
         }
-        apply(Self.scanKernel(kernel, store: store, known: Set(processors.keys)), reason: reason)
+        apply(Self.scanKernel(kernel, store: store, known: Set(processors.keys), channels: &channelCache), reason: reason)
     }
 
     /// Lists `sys/class/remoteproc` and reads every processor. Counters are loaded for devices not
     /// yet known.
-    static func scanKernel(_ kernel: KernelFiles, store: CounterStore, known: Set<String>) -> KernelScan {
+    static func scanKernel(_ kernel: KernelFiles, store: CounterStore, known: Set<String>, channels: inout RpmsgChannelCache) -> KernelScan {
         var scan = KernelScan(entries: [], unreadable: [], error: nil)
         let devices: [RemoteprocDevice]
         do {
@@ -173,7 +174,7 @@ public final class Manager {
             scan.error = "\(error)"
             return scan
         }
-        for channel in (try? kernel.rpmsgChannels()) ?? [] {
+        for channel in (try? channels.read(kernel)) ?? [] {
             // `rpmsg_ns` and `rpmsg_ctrl` are the host's own devices on every rpmsg bus, not
             // channels the remote announced (kernel-contract.md §7.1).
             guard let owner = channel.remoteproc, !Self.hostRpmsgDevices.contains(channel.name) else { continue }
